@@ -1,0 +1,283 @@
+//! Splitting a sealed value across several cookies and joining it back (FORMAT.md, "Chunks").
+//!
+//! A value that fits one cookie is sent as is, under the codec's cookie name. A larger one is cut
+//! into `n` (2 to [`MAX_CHUNKS`]) pieces, sent as cookies `name`, `name.1`, ... `name.{n-1}`,
+//! each value being the base64url of a 7-byte frame header and the piece:
+//!
+//! ```text
+//! 0x1c | index (1) | count (1) | generation (4) | piece
+//! ```
+//!
+//! The generation is the last four bytes of the envelope (its tag), so chunks of two different
+//! seals are told apart before any cryptography runs, and the reported error says so. The joined
+//! envelope is then authenticated as a whole, so a chunk forged to match still fails.
+
+use crate::base64url;
+use crate::cookie::RequestCookies;
+use crate::error::{ChunkError, Error, malformed};
+
+/// The hard cap on chunks per session. It bounds the work `open` does whatever the request holds.
+pub const MAX_CHUNKS: usize = 16;
+
+const FRAME_MARKER: u8 = 0x1c;
+const FRAME_HEADER_LEN: usize = 7;
+const GENERATION_LEN: usize = 4;
+
+/// Chunk names for indices at least 10 are the longest (`name.15`).
+const LONGEST_SUFFIX: usize = 3;
+
+/// The name of chunk `index`.
+pub(crate) fn chunk_name(base: &str, index: usize) -> String {
+    if index == 0 {
+        base.to_owned()
+    } else {
+        format!("{base}.{index}")
+    }
+}
+
+fn chunk_index(base: &str, name: &str) -> Option<usize> {
+    if name == base {
+        return Some(0);
+    }
+    let digits = name.strip_prefix(base)?.strip_prefix('.')?;
+    // Canonical decimal 1..MAX_CHUNKS only; anything else is some other cookie.
+    if digits.is_empty() || digits.len() > 2 || digits.starts_with('0') {
+        return None;
+    }
+    let index: usize = digits.parse().ok()?;
+    (index < MAX_CHUNKS).then_some(index)
+}
+
+/// The request's cookies that carry chunk names, by index.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Slots<'a> {
+    values: [Option<&'a str>; MAX_CHUNKS],
+    duplicate: Option<usize>,
+}
+
+impl<'a> Slots<'a> {
+    /// Collects the chunk-named cookies: one scan, no allocation.
+    pub(crate) fn collect(cookies: &RequestCookies<'a>, base: &str) -> Self {
+        let mut slots = Slots::default();
+        for (name, value) in cookies.iter() {
+            if let Some(i) = chunk_index(base, name) {
+                if slots.values[i].is_some() {
+                    slots.duplicate.get_or_insert(i);
+                } else {
+                    slots.values[i] = Some(value);
+                }
+            }
+        }
+        slots
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.values.iter().all(Option::is_none)
+    }
+
+    /// Indices of the chunk names the request carries.
+    pub(crate) fn present(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..MAX_CHUNKS).filter(|&i| self.values[i].is_some())
+    }
+
+    /// Bytes these cookies take in the request's `Cookie` header (`name=value` and separators).
+    pub(crate) fn header_bytes(&self, base: &str) -> usize {
+        let pairs = self.present().map(|i| {
+            let suffix = if i == 0 { 0 } else { 1 + digits(i) };
+            base.len() + suffix + 1 + self.values[i].map_or(0, str::len)
+        });
+        let (count, sum) = pairs.fold((0usize, 0usize), |(c, s), n| (c + 1, s + n));
+        sum + 2 * count.saturating_sub(1)
+    }
+
+    /// Joins the chunks into `out` (the envelope). Call only after checking the size.
+    pub(crate) fn join(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        if let Some(index) = self.duplicate {
+            return Err(ChunkError::Duplicate { index }.into());
+        }
+        let Some(first) = self.values[0] else {
+            return Err(ChunkError::Missing { index: 0 }.into());
+        };
+        base64url::decode_to(first, out)?;
+        if out.first() != Some(&FRAME_MARKER) {
+            // A whole envelope in one cookie: no other chunk may be present.
+            return match self.present().find(|&i| i > 0) {
+                Some(index) => Err(ChunkError::Extra { index }.into()),
+                None => Ok(()),
+            };
+        }
+        let header = FrameHeader::read(out)?;
+        if header.index != 0 {
+            return Err(ChunkError::MixedGeneration.into());
+        }
+        let count = header.count;
+        if !(2..=MAX_CHUNKS).contains(&count) {
+            return Err(ChunkError::TooMany { count, max: MAX_CHUNKS }.into());
+        }
+        if let Some(index) = self.present().find(|&i| i >= count) {
+            return Err(ChunkError::Extra { index }.into());
+        }
+        out.drain(..FRAME_HEADER_LEN);
+        for index in 1..count {
+            let value = self.values[index].ok_or(ChunkError::Missing { index })?;
+            let start = out.len();
+            base64url::decode_to(value, out)?;
+            let h = FrameHeader::read(&out[start..])?;
+            if h.index != index || h.count != count || h.generation != header.generation {
+                return Err(ChunkError::MixedGeneration.into());
+            }
+            out.copy_within(start + FRAME_HEADER_LEN.., start);
+            out.truncate(out.len() - FRAME_HEADER_LEN);
+        }
+        if out.len() < GENERATION_LEN || out[out.len() - GENERATION_LEN..] != header.generation {
+            return Err(ChunkError::MixedGeneration.into());
+        }
+        Ok(())
+    }
+}
+
+struct FrameHeader {
+    index: usize,
+    count: usize,
+    generation: [u8; GENERATION_LEN],
+}
+
+impl FrameHeader {
+    fn read(frame: &[u8]) -> Result<Self, Error> {
+        match frame {
+            [FRAME_MARKER, index, count, g0, g1, g2, g3, _, ..] => Ok(FrameHeader {
+                index: usize::from(*index),
+                count: usize::from(*count),
+                generation: [*g0, *g1, *g2, *g3],
+            }),
+            [FRAME_MARKER, ..] => Err(malformed("chunk frame without a piece")),
+            _ => Err(malformed("chunk is not a chunk frame")),
+        }
+    }
+}
+
+fn digits(i: usize) -> usize {
+    if i < 10 { 1 } else { 2 }
+}
+
+/// How a sealed value of a given size is laid out in cookies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// 1 for an unchunked value.
+    pub(crate) count: usize,
+    /// Bytes of the envelope in each chunk (all but the last; ignored when `count` is 1).
+    pub(crate) piece: usize,
+    /// Bytes the cookies take in the request's `Cookie` header.
+    pub(crate) header_bytes: usize,
+}
+
+/// Plans the layout of an `envelope_len`-byte envelope under `base`, where every `Set-Cookie`
+/// line also carries `attrs_len` bytes of attributes and must stay within `per_cookie`.
+/// Returns `Err(needed)` when no layout within [`MAX_CHUNKS`] fits the per-cookie limit.
+pub(crate) fn plan(
+    envelope_len: usize,
+    base: &str,
+    attrs_len: usize,
+    per_cookie: usize,
+) -> Result<Layout, usize> {
+    let whole = base64url::encoded_len(envelope_len);
+    if base.len() + 1 + whole + attrs_len <= per_cookie {
+        return Ok(Layout {
+            count: 1,
+            piece: envelope_len,
+            header_bytes: base.len() + 1 + whole,
+        });
+    }
+    let value_room = per_cookie.saturating_sub(base.len() + LONGEST_SUFFIX + 1 + attrs_len);
+    let piece_max = base64url::max_decoded_len(value_room).saturating_sub(FRAME_HEADER_LEN);
+    let count = match piece_max {
+        0 => usize::MAX,
+        p => envelope_len.div_ceil(p).max(2),
+    };
+    // Spread the bytes evenly so no chunk is much larger than the others.
+    let piece = envelope_len.div_ceil(count.min(MAX_CHUNKS)).max(1);
+    // Even pieces may need one chunk fewer than the estimate (9 bytes in pieces of 3).
+    let count_for_size = envelope_len.div_ceil(piece);
+    let header_bytes = (0..count_for_size)
+        .map(|i| {
+            let len = piece.min(envelope_len - (piece * i).min(envelope_len));
+            let suffix = if i == 0 { 0 } else { 1 + digits(i) };
+            base.len() + suffix + 1 + base64url::encoded_len(FRAME_HEADER_LEN + len)
+        })
+        .sum::<usize>()
+        + 2 * (count_for_size - 1);
+    if count > MAX_CHUNKS {
+        return Err(header_bytes);
+    }
+    Ok(Layout {
+        count: count_for_size,
+        piece,
+        header_bytes,
+    })
+}
+
+/// The cookie values of `envelope` laid out as `layout` says, in chunk order.
+pub(crate) fn values(envelope: &[u8], layout: Layout) -> Vec<String> {
+    if layout.count == 1 {
+        let mut value = String::with_capacity(base64url::encoded_len(envelope.len()));
+        base64url::encode_to(envelope, &mut value);
+        return vec![value];
+    }
+    let generation = &envelope[envelope.len() - GENERATION_LEN..];
+    let mut frame = Vec::with_capacity(FRAME_HEADER_LEN + layout.piece);
+    envelope
+        .chunks(layout.piece)
+        .enumerate()
+        .map(|(index, piece)| {
+            frame.clear();
+            // Both fit a byte: count <= MAX_CHUNKS = 16.
+            frame.extend_from_slice(&[FRAME_MARKER, index as u8, layout.count as u8]);
+            frame.extend_from_slice(generation);
+            frame.extend_from_slice(piece);
+            let mut value = String::with_capacity(base64url::encoded_len(frame.len()));
+            base64url::encode_to(&frame, &mut value);
+            value
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_names_are_canonical_and_bounded() {
+        assert_eq!(chunk_index("s", "s"), Some(0));
+        assert_eq!(chunk_index("s", "s.1"), Some(1));
+        assert_eq!(chunk_index("s", "s.15"), Some(15));
+        for other in ["s.0", "s.01", "s.16", "s.999", "s.", "s.x", "sx.1", "s1", "t"] {
+            assert_eq!(chunk_index("s", other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn plan_fits_every_line_and_spreads_evenly() {
+        for len in [10, 100, 1000, 3000, 5000, 11_000] {
+            let layout = plan(len, "session", 60, 1000).unwrap();
+            let values = values(&vec![0xab; len], layout);
+            assert_eq!(values.len(), layout.count);
+            let mut header = 0;
+            for (i, v) in values.iter().enumerate() {
+                let line = chunk_name("session", i).len() + 1 + v.len() + 60;
+                assert!(line <= 1000, "len {len} chunk {i}: {line}");
+                header += chunk_name("session", i).len() + 1 + v.len();
+            }
+            header += 2 * (values.len() - 1);
+            assert_eq!(header, layout.header_bytes, "len {len}");
+        }
+        assert!(plan(12_000, "session", 60, 1000).is_err());
+    }
+
+    #[test]
+    fn single_cookie_boundary_is_exact() {
+        // 3 bytes encode to 4 characters: "s=" + 4 + attrs 4 = 10.
+        assert_eq!(plan(3, "s", 4, 10).unwrap().count, 1);
+        // One byte less leaves no room for even a one-byte chunk frame.
+        assert!(plan(3, "s", 4, 9).is_err());
+    }
+}

@@ -1,0 +1,297 @@
+//! The versioned binary envelope (FORMAT.md, "Envelope").
+//!
+//! ```text
+//! encrypted: 0x11 | key id (4) | nonce (24) | XAES-256-GCM(plaintext) | tag (16)
+//! signed:    0x12 | key id (4) | plaintext                            | tag (32)
+//! plaintext: session id (16) | varint issued_at | varint (sealed_at - issued_at) | data
+//! AAD:       format byte | key id | len(name) | name | len(purpose) | purpose
+//! ```
+//!
+//! The first five bytes (format byte and key id) are readable without a key so that opening
+//! finds the key directly, and they are authenticated as part of the AAD, with the cookie name
+//! and purpose, so a value cannot be moved to another key, cookie, application or mode.
+
+use crate::crypto::{AEAD_TAG_LEN, KeyCipher, MAC_TAG_LEN, NONCE_LEN};
+use crate::error::{Error, malformed};
+use crate::keyring::KeyId;
+use crate::time::MAX_UNIX;
+
+/// Format byte of a version-1 encrypted envelope.
+pub(crate) const V1_ENCRYPTED: u8 = 0x11;
+/// Format byte of a version-1 signed envelope.
+pub(crate) const V1_SIGNED: u8 = 0x12;
+/// The format version this crate seals.
+pub(crate) const CURRENT_VERSION: u8 = 1;
+
+pub(crate) const HEADER_LEN: usize = 5;
+pub(crate) const SESSION_ID_LEN: usize = 16;
+/// Longest cookie name and purpose, so each length fits the one-byte prefix in the AAD.
+pub(crate) const MAX_LABEL_LEN: usize = 255;
+const MAX_AAD_LEN: usize = HEADER_LEN + 2 * (1 + MAX_LABEL_LEN);
+
+/// How a session is protected.
+///
+/// # Example
+///
+/// ```
+/// use sealed_session::Mode;
+/// assert_eq!(Mode::default(), Mode::Encrypted);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// XAES-256-GCM: the session is confidential and tamper-proof. The default.
+    #[default]
+    Encrypted,
+    /// HMAC-SHA256: the session is readable by the client (base64url of the plaintext) but
+    /// cannot be forged or altered. Use only when the session holds nothing secret.
+    Signed,
+}
+
+impl Mode {
+    pub(crate) const fn format_byte(self) -> u8 {
+        match self {
+            Mode::Encrypted => V1_ENCRYPTED,
+            Mode::Signed => V1_SIGNED,
+        }
+    }
+
+    /// Bytes an envelope adds around its plaintext.
+    pub(crate) const fn overhead(self) -> usize {
+        match self {
+            Mode::Encrypted => HEADER_LEN + NONCE_LEN + AEAD_TAG_LEN,
+            Mode::Signed => HEADER_LEN + MAC_TAG_LEN,
+        }
+    }
+}
+
+/// The metadata every sealed session carries inside its authenticated plaintext.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Inner {
+    pub(crate) session_id: [u8; SESSION_ID_LEN],
+    pub(crate) issued_at: u64,
+    pub(crate) sealed_at: u64,
+}
+
+/// The codec-wide part of the AAD: `len(name) | name | len(purpose) | purpose`, built once.
+#[derive(Debug, Clone)]
+pub(crate) struct Binding {
+    tail: Vec<u8>,
+}
+
+impl Binding {
+    pub(crate) fn new(cookie_name: &str, purpose: &str) -> Result<Self, Error> {
+        let (name, purpose) = (cookie_name.as_bytes(), purpose.as_bytes());
+        let (Ok(name_len), Ok(purpose_len)) = (u8::try_from(name.len()), u8::try_from(purpose.len()))
+        else {
+            return Err(Error::InvalidConfig {
+                reason: "cookie name and purpose are at most 255 bytes each",
+            });
+        };
+        let mut tail = Vec::with_capacity(2 + name.len() + purpose.len());
+        tail.push(name_len);
+        tail.extend_from_slice(name);
+        tail.push(purpose_len);
+        tail.extend_from_slice(purpose);
+        Ok(Binding { tail })
+    }
+
+    /// Calls `f` with the full AAD for `header`, assembled on the stack.
+    fn with_aad<R>(&self, header: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+        let mut aad = [0u8; MAX_AAD_LEN];
+        let len = HEADER_LEN + self.tail.len();
+        aad[..HEADER_LEN].copy_from_slice(&header[..HEADER_LEN]);
+        aad[HEADER_LEN..len].copy_from_slice(&self.tail);
+        f(&aad[..len])
+    }
+}
+
+/// Starts an envelope: header, nonce (encrypted mode) and the plaintext's metadata. The caller
+/// appends the session data, then calls [`finish`].
+pub(crate) fn begin(
+    mode: Mode,
+    key_id: KeyId,
+    nonce: &[u8; NONCE_LEN],
+    inner: &Inner,
+    data_len_hint: usize,
+) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(mode.overhead() + SESSION_ID_LEN + 20 + data_len_hint);
+    buf.push(mode.format_byte());
+    buf.extend_from_slice(&key_id.to_bytes());
+    if mode == Mode::Encrypted {
+        buf.extend_from_slice(nonce);
+    }
+    buf.extend_from_slice(&inner.session_id);
+    put_varint(&mut buf, inner.issued_at);
+    put_varint(&mut buf, inner.sealed_at.saturating_sub(inner.issued_at));
+    buf
+}
+
+/// Length the envelope will have once [`finish`] appends the tag.
+pub(crate) fn finished_len(mode: Mode, begun: &[u8]) -> usize {
+    begun.len()
+        + match mode {
+            Mode::Encrypted => AEAD_TAG_LEN,
+            Mode::Signed => MAC_TAG_LEN,
+        }
+}
+
+/// Encrypts or signs the plaintext in place and appends the tag.
+pub(crate) fn finish(
+    mode: Mode,
+    mut buf: Vec<u8>,
+    cipher: &KeyCipher,
+    binding: &Binding,
+) -> Result<Vec<u8>, Error> {
+    let (header, rest) = buf.split_at_mut(HEADER_LEN);
+    match mode {
+        Mode::Encrypted => {
+            let (nonce, plaintext) = rest.split_at_mut(NONCE_LEN);
+            let nonce: &[u8; NONCE_LEN] = (&*nonce).try_into().map_err(|_| malformed("nonce"))?;
+            let tag = binding.with_aad(header, |aad| cipher.encrypt(nonce, aad, plaintext))?;
+            buf.extend_from_slice(&tag);
+        }
+        Mode::Signed => {
+            let tag = binding.with_aad(header, |aad| cipher.sign(aad, rest));
+            buf.extend_from_slice(&tag);
+        }
+    }
+    Ok(buf)
+}
+
+/// What can be read from an envelope without a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub(crate) mode: Mode,
+    pub(crate) key_id: KeyId,
+}
+
+/// Reads the public header and checks the length is possible for the mode.
+pub(crate) fn read_header(envelope: &[u8]) -> Result<Header, Error> {
+    let mode = match envelope.first() {
+        Some(&V1_ENCRYPTED) => Mode::Encrypted,
+        Some(&V1_SIGNED) => Mode::Signed,
+        Some(_) => return Err(malformed("unknown format byte")),
+        None => return Err(malformed("empty value")),
+    };
+    // The smallest plaintext: a session id and two one-byte varints.
+    if envelope.len() < mode.overhead() + SESSION_ID_LEN + 2 {
+        return Err(malformed("shorter than the smallest envelope"));
+    }
+    let key_id = u32::from_be_bytes([envelope[1], envelope[2], envelope[3], envelope[4]]);
+    Ok(Header {
+        mode,
+        key_id: KeyId::new(key_id),
+    })
+}
+
+/// Authenticates (and in encrypted mode decrypts in place) an envelope whose header was read
+/// with [`read_header`]; returns the metadata and the range of the session data in `envelope`.
+pub(crate) fn open(
+    header: Header,
+    envelope: &mut [u8],
+    cipher: &KeyCipher,
+    binding: &Binding,
+) -> Result<(Inner, core::ops::Range<usize>), Error> {
+    let (head, rest) = envelope.split_at_mut(HEADER_LEN);
+    let plaintext_start = match header.mode {
+        Mode::Encrypted => {
+            let (nonce, rest) = rest.split_at_mut(NONCE_LEN);
+            let (ciphertext, tag) = rest.split_at_mut(rest.len() - AEAD_TAG_LEN);
+            let nonce: &[u8; NONCE_LEN] = (&*nonce).try_into().map_err(|_| malformed("nonce"))?;
+            let tag: &[u8; AEAD_TAG_LEN] = (&*tag).try_into().map_err(|_| malformed("tag"))?;
+            binding.with_aad(head, |aad| cipher.decrypt(nonce, aad, ciphertext, tag))?;
+            HEADER_LEN + NONCE_LEN
+        }
+        Mode::Signed => {
+            let (data, tag) = rest.split_at(rest.len() - MAC_TAG_LEN);
+            binding.with_aad(head, |aad| cipher.verify(aad, data, tag))?;
+            HEADER_LEN
+        }
+    };
+    let tag_len = header.mode.overhead() - (plaintext_start);
+    let plaintext_end = envelope.len() - tag_len;
+    let (inner, consumed) = read_inner(&envelope[plaintext_start..plaintext_end])?;
+    Ok((inner, plaintext_start + consumed..plaintext_end))
+}
+
+fn read_inner(plaintext: &[u8]) -> Result<(Inner, usize), Error> {
+    let (session_id, rest) = plaintext
+        .split_first_chunk::<SESSION_ID_LEN>()
+        .ok_or(malformed("plaintext shorter than a session id"))?;
+    let (issued_at, n1) = get_varint(rest)?;
+    let (delta, n2) = get_varint(&rest[n1..])?;
+    let sealed_at = issued_at
+        .checked_add(delta)
+        .filter(|&t| t <= MAX_UNIX)
+        .ok_or(malformed("timestamp out of range"))?;
+    let inner = Inner {
+        session_id: *session_id,
+        issued_at,
+        sealed_at,
+    };
+    Ok((inner, SESSION_ID_LEN + n1 + n2))
+}
+
+/// Unsigned LEB128, as postcard writes integers.
+fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+/// Reads a canonical unsigned LEB128 (no superfluous trailing zero group, at most 10 bytes,
+/// no bits beyond 64).
+fn get_varint(bytes: &[u8]) -> Result<(u64, usize), Error> {
+    let mut v: u64 = 0;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        let low = u64::from(b & 0x7f);
+        if i == 9 && b > 0x01 {
+            return Err(malformed("varint overflows 64 bits"));
+        }
+        v |= low << (7 * i);
+        if b & 0x80 == 0 {
+            if b == 0 && i > 0 {
+                return Err(malformed("varint is not minimal"));
+            }
+            return Ok((v, i + 1));
+        }
+    }
+    Err(malformed("truncated varint"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip_at_every_width() {
+        let mut values = vec![0u64, 1, 127, 128, 16383, 16384, u64::MAX];
+        values.extend((0..64).map(|s| 1u64 << s));
+        for v in values {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, v);
+            assert_eq!(get_varint(&buf).unwrap(), (v, buf.len()), "{v}");
+        }
+    }
+
+    #[test]
+    fn varints_reject_non_minimal_overflowing_and_truncated_forms() {
+        assert!(get_varint(&[0x80, 0x00]).is_err());
+        assert!(get_varint(&[0x80]).is_err());
+        assert!(get_varint(&[]).is_err());
+        assert!(get_varint(&[0xff; 9].iter().chain(&[0x02]).copied().collect::<Vec<_>>()).is_err());
+        assert!(get_varint(&[0xff; 11]).is_err());
+    }
+
+    #[test]
+    fn header_rejects_unknown_bytes_and_short_input() {
+        assert!(read_header(&[]).is_err());
+        assert!(read_header(&[0x13; 100]).is_err());
+        let min = Mode::Signed.overhead() + SESSION_ID_LEN + 2;
+        assert!(read_header(&vec![V1_SIGNED; min - 1]).is_err());
+        assert!(read_header(&vec![V1_SIGNED; min]).is_ok());
+    }
+}

@@ -1,0 +1,195 @@
+//! The crate's one error type.
+//!
+//! Every failure of `open` that depends on a secret (a wrong tag, a value sealed under another
+//! name, purpose, mode or key) is the single variant [`Error::Authentication`], so a client learns
+//! nothing from the error beyond "no". The other variants describe facts that are visible without
+//! any key (the value is not valid base64, a chunk is missing, the key id is not in the keyring)
+//! or that are only reached after authentication succeeded (expired): telling operators which one
+//! happened is useful and leaks nothing.
+
+use core::fmt;
+use std::time::SystemTime;
+
+use crate::keyring::KeyId;
+
+/// What went wrong while sealing or opening a session.
+///
+/// No variant carries key material, plaintext or the sealed value itself, so errors are safe to
+/// log. The enum is `#[non_exhaustive]`: match the variants you act on and keep a fallback arm.
+///
+/// # Example
+///
+/// ```
+/// use sealed_session::Error;
+///
+/// let err = Error::TooLarge { needed: 9000, budget: 6144 };
+/// assert_eq!(
+///     err.to_string(),
+///     "sealed session needs 9000 bytes of cookies but the budget is 6144"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The value failed authentication: it was forged or altered, or sealed under another cookie
+    /// name, purpose, mode or key. Deliberately one variant with no detail (no oracle).
+    Authentication,
+    /// The value is not a well-formed sealed session (bad base64, too short, unknown format
+    /// byte, bad chunk frame). The reason is a fixed description of the structural fault.
+    Malformed {
+        /// Which structural rule the input broke.
+        reason: &'static str,
+    },
+    /// The value names a key id that this keyring does not hold (or holds only past the key's
+    /// `not_after`).
+    UnknownKey {
+        /// The key id the value carried (key ids are public).
+        key_id: KeyId,
+    },
+    /// The session is past its absolute lifetime or its idle timeout.
+    Expired {
+        /// When it expired.
+        at: SystemTime,
+    },
+    /// The session claims to have been issued or sealed later than `now` plus the allowed clock
+    /// skew.
+    NotYetValid,
+    /// The request's chunk cookies do not form one complete sealed value.
+    Chunks(ChunkError),
+    /// Sealing would need more bytes than the configured budget allows, or an incoming value is
+    /// larger than the budget. Nothing was sent or decoded.
+    TooLarge {
+        /// Bytes needed (for cookies: the `name=value` pairs the browser sends back, with their
+        /// `"; "` separators; for tokens: the token length).
+        needed: usize,
+        /// Bytes allowed.
+        budget: usize,
+    },
+    /// No key in the keyring may seal at this time (every key's `not_before` is still in the
+    /// future, or every key is past its `not_after`).
+    NoSealingKey,
+    /// Authentication succeeded but the payload did not deserialize as the session type (the
+    /// type changed since the value was sealed) or the session could not be serialized.
+    Serialization {
+        /// A fixed description; the payload itself is never included.
+        reason: &'static str,
+    },
+    /// A keyring's text form could not be parsed.
+    InvalidKeyring {
+        /// The 1-based position of the offending entry (0 for the header).
+        entry: usize,
+        /// Which rule the entry broke. The entry text is never echoed: it may hold a secret.
+        reason: &'static str,
+    },
+    /// A codec or keyring configuration is invalid (bad cookie name, prefix rules broken,
+    /// limits out of range, duplicate key ids, ambiguous primary key).
+    InvalidConfig {
+        /// Which rule the configuration broke.
+        reason: &'static str,
+    },
+    /// The operating system's random number generator failed.
+    Randomness,
+}
+
+/// Why a request's chunk cookies could not be joined.
+///
+/// # Example
+///
+/// ```
+/// use sealed_session::{ChunkError, Error};
+///
+/// let err = Error::Chunks(ChunkError::Missing { index: 2 });
+/// assert_eq!(err.to_string(), "session cookie chunk 2 is missing");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChunkError {
+    /// A chunk the first chunk announces is not in the request.
+    Missing {
+        /// The missing chunk's index.
+        index: usize,
+    },
+    /// The request carries two cookies with the same chunk name.
+    Duplicate {
+        /// The duplicated chunk's index.
+        index: usize,
+    },
+    /// The request carries a chunk beyond the count the first chunk announces.
+    Extra {
+        /// The surplus chunk's index.
+        index: usize,
+    },
+    /// The chunks come from different seals (their generation or count disagree), or a chunk
+    /// sits under another chunk's name.
+    MixedGeneration,
+    /// More chunks than the hard cap.
+    TooMany {
+        /// How many were announced or found.
+        count: usize,
+        /// The cap.
+        max: usize,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Authentication => f.write_str("sealed session failed authentication"),
+            Error::Malformed { reason } => write!(f, "malformed sealed session: {reason}"),
+            Error::UnknownKey { key_id } => write!(f, "sealed under unknown key id {key_id}"),
+            Error::Expired { at } => match at.duration_since(SystemTime::UNIX_EPOCH) {
+                Ok(d) => write!(f, "session expired at unix time {}", d.as_secs()),
+                Err(_) => f.write_str("session expired"),
+            },
+            Error::NotYetValid => f.write_str("session is dated in the future beyond clock skew"),
+            Error::Chunks(chunk) => fmt::Display::fmt(chunk, f),
+            Error::TooLarge { needed, budget } => write!(
+                f,
+                "sealed session needs {needed} bytes of cookies but the budget is {budget}"
+            ),
+            Error::NoSealingKey => f.write_str("no key in the keyring may seal at this time"),
+            Error::Serialization { reason } => write!(f, "session (de)serialization: {reason}"),
+            Error::InvalidKeyring { entry, reason } => {
+                write!(f, "invalid keyring text (entry {entry}): {reason}")
+            }
+            Error::InvalidConfig { reason } => write!(f, "invalid configuration: {reason}"),
+            Error::Randomness => f.write_str("the operating system random generator failed"),
+        }
+    }
+}
+
+impl fmt::Display for ChunkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChunkError::Missing { index } => write!(f, "session cookie chunk {index} is missing"),
+            ChunkError::Duplicate { index } => {
+                write!(f, "session cookie chunk {index} appears more than once")
+            }
+            ChunkError::Extra { index } => {
+                write!(f, "session cookie chunk {index} is beyond the announced count")
+            }
+            ChunkError::MixedGeneration => {
+                f.write_str("session cookie chunks come from different seals")
+            }
+            ChunkError::TooMany { count, max } => {
+                write!(f, "{count} session cookie chunks exceed the cap of {max}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ChunkError> for Error {
+    fn from(e: ChunkError) -> Self {
+        Error::Chunks(e)
+    }
+}
+
+pub(crate) const fn malformed(reason: &'static str) -> Error {
+    Error::Malformed { reason }
+}
+
+pub(crate) const fn config(reason: &'static str) -> Error {
+    Error::InvalidConfig { reason }
+}

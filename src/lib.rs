@@ -1,0 +1,69 @@
+//! Sessions in sealed cookies, readable by every node of a cluster.
+//!
+//! `sealed-session` keeps a web application's session state in the client's cookies, sealed
+//! with authenticated encryption (XAES-256-GCM, the default) or signed (HMAC-SHA256), so any
+//! node holding the keyring can serve any request: no sticky routing, no replication, no
+//! session server.
+//!
+//! * [`Codec`] seals a `T: Serialize` into `Set-Cookie` lines (chunked across cookies when
+//!   large, within a per-cookie limit and a total budget) and opens the request's `Cookie`
+//!   header back into a `T` with its [`Metadata`]. Tokens ([`Codec::seal_token`]) carry the same
+//!   sealed value in a header or URL.
+//! * [`Keyring`] holds the keys; the primary is chosen by time, so rotation is scheduled once
+//!   and happens on every node together ([`Key::with_not_before`]).
+//! * Every value binds the format version, mode, key id, cookie name and purpose, and carries a
+//!   random 128-bit session id and its issue and seal times.
+//!
+//! The core does no I/O: time is an argument and randomness comes from the OS (or an injected
+//! [`RandomSource`] for tests). FORMAT.md specifies the wire format; SECURITY.md the threat model.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use serde::{Deserialize, Serialize};
+//! use sealed_session::{Codec, Key, Keyring, RequestCookies};
+//!
+//! #[derive(Serialize, Deserialize, Debug, PartialEq)]
+//! struct Session { user: String, visits: u32 }
+//!
+//! let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+//! let codec = Codec::<Session>::builder(Keyring::generate()?).build()?;
+//!
+//! let sealed = codec.seal(&Session { user: "alice".into(), visits: 1 }, None, &RequestCookies::new(), now)?;
+//! let cookie_header: Vec<&str> = sealed.headers().iter().map(|l| l.split(';').next().unwrap()).collect();
+//! let cookie_header = cookie_header.join("; ");
+//!
+//! let opened = codec.open(&RequestCookies::from_header(&cookie_header), now)?.expect("a session");
+//! assert_eq!(opened.session.visits, 1);
+//! # Ok::<(), sealed_session::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(clippy::all)]
+
+mod base64url;
+mod chunk;
+mod codec;
+mod cookie;
+mod crypto;
+mod envelope;
+mod error;
+mod expiry;
+mod keyring;
+mod random;
+mod session;
+mod time;
+
+pub use chunk::MAX_CHUNKS;
+pub use codec::{
+    Codec, CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_MAX_COOKIE_BYTES, DEFAULT_MAX_TOTAL_BYTES,
+    DEFAULT_PURPOSE, MAX_COOKIE_BYTES, MAX_TOTAL_BYTES,
+};
+pub use cookie::{CookieAttributes, RequestCookies, SameSite};
+pub use envelope::Mode;
+pub use error::{ChunkError, Error};
+pub use expiry::Expiry;
+pub use keyring::{KEY_LEN, Key, KeyId, KeyState, Keyring, MAX_KEYS, MIN_MASTER_LEN};
+pub use random::{OsRandom, RandomSource};
+pub use session::{Metadata, Opened, ResealReason, SealedCookies, SessionId};
