@@ -10,11 +10,12 @@ use crate::error::{Error, malformed};
 
 /// Length of the encoding of `n` bytes.
 pub(crate) const fn encoded_len(n: usize) -> usize {
-    (n / 3) * 4 + match n % 3 {
-        0 => 0,
-        1 => 2,
-        _ => 3,
-    }
+    (n / 3) * 4
+        + match n % 3 {
+            0 => 0,
+            1 => 2,
+            _ => 3,
+        }
 }
 
 /// The most bytes whose encoding fits in `chars` characters.

@@ -112,7 +112,11 @@ impl<'a> Slots<'a> {
         }
         let count = header.count;
         if !(2..=MAX_CHUNKS).contains(&count) {
-            return Err(ChunkError::TooMany { count, max: MAX_CHUNKS }.into());
+            return Err(ChunkError::TooMany {
+                count,
+                max: MAX_CHUNKS,
+            }
+            .into());
         }
         if let Some(index) = self.present().find(|&i| i >= count) {
             return Err(ChunkError::Extra { index }.into());
@@ -250,7 +254,9 @@ mod tests {
         assert_eq!(chunk_index("s", "s"), Some(0));
         assert_eq!(chunk_index("s", "s.1"), Some(1));
         assert_eq!(chunk_index("s", "s.15"), Some(15));
-        for other in ["s.0", "s.01", "s.16", "s.999", "s.", "s.x", "sx.1", "s1", "t"] {
+        for other in [
+            "s.0", "s.01", "s.16", "s.999", "s.", "s.x", "sx.1", "s1", "t",
+        ] {
             assert_eq!(chunk_index("s", other), None, "{other}");
         }
     }

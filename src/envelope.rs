@@ -82,7 +82,8 @@ pub(crate) struct Binding {
 impl Binding {
     pub(crate) fn new(cookie_name: &str, purpose: &str) -> Result<Self, Error> {
         let (name, purpose) = (cookie_name.as_bytes(), purpose.as_bytes());
-        let (Ok(name_len), Ok(purpose_len)) = (u8::try_from(name.len()), u8::try_from(purpose.len()))
+        let (Ok(name_len), Ok(purpose_len)) =
+            (u8::try_from(name.len()), u8::try_from(purpose.len()))
         else {
             return Err(Error::InvalidConfig {
                 reason: "cookie name and purpose are at most 255 bytes each",

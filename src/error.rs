@@ -166,7 +166,10 @@ impl fmt::Display for ChunkError {
                 write!(f, "session cookie chunk {index} appears more than once")
             }
             ChunkError::Extra { index } => {
-                write!(f, "session cookie chunk {index} is beyond the announced count")
+                write!(
+                    f,
+                    "session cookie chunk {index} is beyond the announced count"
+                )
             }
             ChunkError::MixedGeneration => {
                 f.write_str("session cookie chunks come from different seals")

@@ -137,8 +137,7 @@ impl Expiry {
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let in_range = |s: u64| (1..=MAX_SECS).contains(&s);
-        if self.absolute.is_some_and(|s| !in_range(s)) || self.idle.is_some_and(|s| !in_range(s))
-        {
+        if self.absolute.is_some_and(|s| !in_range(s)) || self.idle.is_some_and(|s| !in_range(s)) {
             return Err(config("lifetimes must be between 1 second and 100 years"));
         }
         if self.clock_skew > 3600 {
@@ -160,7 +159,12 @@ impl Expiry {
     }
 
     /// Checks an opened session's times against `now`; returns its expiry.
-    pub(crate) fn check(&self, issued_at: u64, sealed_at: u64, now: u64) -> Result<Option<u64>, Error> {
+    pub(crate) fn check(
+        &self,
+        issued_at: u64,
+        sealed_at: u64,
+        now: u64,
+    ) -> Result<Option<u64>, Error> {
         let latest_acceptable = now.saturating_add(self.clock_skew);
         if issued_at > latest_acceptable || sealed_at > latest_acceptable {
             return Err(Error::NotYetValid);
@@ -199,8 +203,14 @@ mod tests {
         let p = policy(Some(1000), Some(100));
         assert_eq!(p.expires_at(T, T), Some(T + 100));
         assert_eq!(p.expires_at(T, T + 950), Some(T + 1000));
-        assert_eq!(policy(None, Some(100)).expires_at(T, T + 950), Some(T + 1050));
-        assert_eq!(policy(Some(1000), None).expires_at(T, T + 950), Some(T + 1000));
+        assert_eq!(
+            policy(None, Some(100)).expires_at(T, T + 950),
+            Some(T + 1050)
+        );
+        assert_eq!(
+            policy(Some(1000), None).expires_at(T, T + 950),
+            Some(T + 1000)
+        );
         assert_eq!(policy(None, None).expires_at(T, T), None);
     }
 
@@ -210,7 +220,9 @@ mod tests {
         assert_eq!(p.check(T, T, T + 109), Ok(Some(T + 100)));
         assert_eq!(
             p.check(T, T, T + 110),
-            Err(Error::Expired { at: from_unix(T + 100) })
+            Err(Error::Expired {
+                at: from_unix(T + 100)
+            })
         );
     }
 
@@ -235,6 +247,11 @@ mod tests {
         assert!(policy(Some(0), None).validate().is_err());
         assert!(policy(Some(1), Some(1)).validate().is_ok());
         assert!(policy(Some(MAX_SECS + 1), None).validate().is_err());
-        assert!(Expiry::default().clock_skew(Duration::from_secs(3601)).validate().is_err());
+        assert!(
+            Expiry::default()
+                .clock_skew(Duration::from_secs(3601))
+                .validate()
+                .is_err()
+        );
     }
 }

@@ -246,7 +246,9 @@ impl<T> CodecBuilder<T> {
         self.attributes.validate(&self.cookie_name)?;
         self.expiry.validate()?;
         if self.max_cookie_bytes > MAX_COOKIE_BYTES {
-            return Err(config("max_cookie_bytes is at most 4096 (browsers drop larger cookies)"));
+            return Err(config(
+                "max_cookie_bytes is at most 4096 (browsers drop larger cookies)",
+            ));
         }
         let fixed = self.attributes.rendered();
         let longest_line_overhead = self.cookie_name.len()

@@ -184,7 +184,10 @@ impl CookieAttributes {
     pub(crate) fn validate(&self, cookie_name: &str) -> Result<(), Error> {
         let path_ok = self.path.starts_with('/')
             && self.path.len() <= 1024
-            && self.path.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';');
+            && self
+                .path
+                .bytes()
+                .all(|b| (0x20..0x7f).contains(&b) && b != b';');
         if !path_ok {
             return Err(config(
                 "Path must start with '/', hold printable ASCII other than ';', and be at most 1024 bytes",
@@ -197,17 +200,23 @@ impl CookieAttributes {
                 && d.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
             if !ok {
-                return Err(config("Domain must be a host name (letters, digits, '-', '.')"));
+                return Err(config(
+                    "Domain must be a host name (letters, digits, '-', '.')",
+                ));
             }
         }
         if self.same_site == Some(SameSite::None) && !self.secure {
-            return Err(config("SameSite=None requires Secure (browsers drop it otherwise)"));
+            return Err(config(
+                "SameSite=None requires Secure (browsers drop it otherwise)",
+            ));
         }
         // Browsers match the prefixes case-insensitively, so this does too.
         let lower = cookie_name.get(..7).map(str::to_ascii_lowercase);
         let starts = |p: &str| lower.as_deref().is_some_and(|l| l.starts_with(p));
         if starts("__host-") && (!self.secure || self.path != "/" || self.domain.is_some()) {
-            return Err(config("a __Host- cookie needs Secure, Path=/ and no Domain"));
+            return Err(config(
+                "a __Host- cookie needs Secure, Path=/ and no Domain",
+            ));
         }
         let lower9 = cookie_name.get(..9).map(str::to_ascii_lowercase);
         if lower9.as_deref() == Some("__secure-") && !self.secure {
@@ -259,7 +268,13 @@ impl LifetimeAttrs {
     /// The longest lifetime attributes can be: a ten-digit `Max-Age` (lifetimes are capped at
     /// 100 years) and an `Expires` date of fixed width.
     pub(crate) fn longest(attrs: &CookieAttributes) -> usize {
-        "; Max-Age=".len() + 10 + if attrs.expires { "; Expires=".len() + 29 } else { 0 }
+        "; Max-Age=".len()
+            + 10
+            + if attrs.expires {
+                "; Expires=".len() + 29
+            } else {
+                0
+            }
     }
 
     /// Attributes that make the browser delete the cookie at once.
@@ -291,8 +306,18 @@ mod tests {
         let ok = CookieAttributes::default();
         assert!(ok.validate("__Host-s").is_ok());
         assert!(ok.clone().path("/a").validate("__Host-s").is_err());
-        assert!(ok.clone().domain(Some("example.com")).validate("__Host-s").is_err());
-        assert!(ok.clone().domain(Some("example.com")).validate("__Secure-s").is_ok());
+        assert!(
+            ok.clone()
+                .domain(Some("example.com"))
+                .validate("__Host-s")
+                .is_err()
+        );
+        assert!(
+            ok.clone()
+                .domain(Some("example.com"))
+                .validate("__Secure-s")
+                .is_ok()
+        );
     }
 
     #[test]
@@ -300,7 +325,12 @@ mod tests {
         let a = CookieAttributes::default();
         assert!(a.clone().path("nope").validate("s").is_err());
         assert!(a.clone().path("/a;b").validate("s").is_err());
-        assert!(a.clone().domain(Some("ex ample.com")).validate("s").is_err());
+        assert!(
+            a.clone()
+                .domain(Some("ex ample.com"))
+                .validate("s")
+                .is_err()
+        );
         assert!(a.clone().domain(Some(".example.com")).validate("s").is_ok());
         let none = a.same_site(Some(SameSite::None));
         assert!(none.clone().validate("s").is_ok());

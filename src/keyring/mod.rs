@@ -424,7 +424,9 @@ impl Keyring {
             }
             if let (Some(nb), Some(na)) = (key.not_before, key.not_after) {
                 if nb >= na {
-                    return Err(config("a key's not_before must be earlier than its not_after"));
+                    return Err(config(
+                        "a key's not_before must be earlier than its not_after",
+                    ));
                 }
             }
             for e in &entries {

@@ -91,9 +91,7 @@ fn parse_entry(entry: &str, n: usize) -> Result<Key, Error> {
         let (name, value) = field.split_at_checked(2).unwrap_or((field, ""));
         let t = parse_unix(value).ok_or(err(n, "a date is not canonical decimal Unix seconds"))?;
         match name {
-            "nb" if key.not_before.is_none() && key.not_after.is_none() => {
-                key.not_before = Some(t)
-            }
+            "nb" if key.not_before.is_none() && key.not_after.is_none() => key.not_before = Some(t),
             "na" if key.not_after.is_none() => key.not_after = Some(t),
             "nb" | "na" => return Err(err(n, "dates must appear once each, nb before na")),
             _ => return Err(err(n, "unknown field (expected nb or na)")),
@@ -148,17 +146,50 @@ mod tests {
             ("", 0),
             ("ssk2,0000000a.x", 0),
             ("ssk1", 0),
-            ("ssk1,0000000A.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE", 1),
-            ("ssk1,000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE", 1),
-            ("ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ", 1),
-            ("ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQF", 1),
-            ("ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.nb01", 1),
-            ("ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.nb", 1),
-            ("ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.nb1.nb2", 1),
-            ("ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.na2.nb1", 1),
-            ("ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.xx1", 1),
-            ("ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.nb253402300800", 1),
-            ("ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE,", 2),
+            (
+                "ssk1,0000000A.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE",
+                1,
+            ),
+            (
+                "ssk1,000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE",
+                1,
+            ),
+            (
+                "ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ",
+                1,
+            ),
+            (
+                "ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQF",
+                1,
+            ),
+            (
+                "ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.nb01",
+                1,
+            ),
+            (
+                "ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.nb",
+                1,
+            ),
+            (
+                "ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.nb1.nb2",
+                1,
+            ),
+            (
+                "ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.na2.nb1",
+                1,
+            ),
+            (
+                "ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.xx1",
+                1,
+            ),
+            (
+                "ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.nb253402300800",
+                1,
+            ),
+            (
+                "ssk1,0000000a.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE,",
+                2,
+            ),
         ];
         for (text, entry) in cases {
             match parse(text) {
