@@ -170,10 +170,10 @@ impl Expiry {
             return Err(Error::NotYetValid);
         }
         let expires_at = self.expires_at(issued_at, sealed_at);
-        if let Some(at) = expires_at {
-            if now >= at.saturating_add(self.clock_skew) {
-                return Err(Error::Expired { at: from_unix(at) });
-            }
+        if let Some(at) = expires_at
+            && now >= at.saturating_add(self.clock_skew)
+        {
+            return Err(Error::Expired { at: from_unix(at) });
         }
         Ok(expires_at)
     }

@@ -20,7 +20,7 @@ use crate::time::from_unix;
 /// let id = SessionId::from_bytes([0xab; 16]);
 /// assert_eq!(id.to_string(), "abababababababababababababababab");
 /// ```
-#[derive(Clone, Copy, Eq, Hash)]
+#[derive(Clone, Copy, Eq)]
 pub struct SessionId([u8; SESSION_ID_LEN]);
 
 impl SessionId {
@@ -53,6 +53,12 @@ impl SessionId {
 impl PartialEq for SessionId {
     fn eq(&self, other: &Self) -> bool {
         self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl core::hash::Hash for SessionId {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 

@@ -77,6 +77,32 @@ struct Shared {
     random: Arc<dyn RandomSource>,
 }
 
+/// An authenticated envelope: the buffer (decrypted in place), where the session data lies in
+/// it, and the metadata.
+struct OpenedEnvelope {
+    buf: Vec<u8>,
+    data: Range<usize>,
+    metadata: Metadata,
+}
+
+impl OpenedEnvelope {
+    fn into_bytes(mut self) -> Opened<Vec<u8>> {
+        self.buf.truncate(self.data.end);
+        self.buf.drain(..self.data.start);
+        Opened {
+            session: self.buf,
+            metadata: self.metadata,
+        }
+    }
+
+    fn deserialize<T: DeserializeOwned>(self) -> Result<Opened<T>, Error> {
+        Ok(Opened {
+            session: deserialize(&self.buf[self.data])?,
+            metadata: self.metadata,
+        })
+    }
+}
+
 /// An envelope whose plaintext is written but not yet sealed.
 struct Pending<'a> {
     buf: Vec<u8>,
@@ -255,15 +281,9 @@ impl<T> Codec<T> {
         request: &RequestCookies<'_>,
         now: SystemTime,
     ) -> Result<Option<Opened<Vec<u8>>>, Error> {
-        let Some((mut buf, data, metadata)) = self.open_cookies(request, to_unix(now))? else {
-            return Ok(None);
-        };
-        buf.truncate(data.end);
-        buf.drain(..data.start);
-        Ok(Some(Opened {
-            session: buf,
-            metadata,
-        }))
+        Ok(self
+            .open_cookies(request, to_unix(now))?
+            .map(OpenedEnvelope::into_bytes))
     }
 
     /// Seals raw bytes into one token; see [`Codec::seal_token`].
@@ -305,13 +325,7 @@ impl<T> Codec<T> {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn open_token_bytes(&self, token: &str, now: SystemTime) -> Result<Opened<Vec<u8>>, Error> {
-        let (mut buf, data, metadata) = self.open_token_envelope(token, to_unix(now))?;
-        buf.truncate(data.end);
-        buf.drain(..data.start);
-        Ok(Opened {
-            session: buf,
-            metadata,
-        })
+        Ok(self.open_token_envelope(token, to_unix(now))?.into_bytes())
     }
 
     /// `Set-Cookie` lines that delete the session's cookie and every chunk the request carries:
@@ -454,7 +468,7 @@ impl<T> Codec<T> {
         &self,
         request: &RequestCookies<'_>,
         now: u64,
-    ) -> Result<Option<(Vec<u8>, Range<usize>, Metadata)>, Error> {
+    ) -> Result<Option<OpenedEnvelope>, Error> {
         let s = &*self.shared;
         let slots = Slots::collect(request, &s.cookie_name);
         if slots.is_empty() {
@@ -472,11 +486,7 @@ impl<T> Codec<T> {
         self.authenticate(buf, now).map(Some)
     }
 
-    fn open_token_envelope(
-        &self,
-        token: &str,
-        now: u64,
-    ) -> Result<(Vec<u8>, Range<usize>, Metadata), Error> {
+    fn open_token_envelope(&self, token: &str, now: u64) -> Result<OpenedEnvelope, Error> {
         let s = &*self.shared;
         if token.len() > s.max_total_bytes {
             return Err(Error::TooLarge {
@@ -489,13 +499,8 @@ impl<T> Codec<T> {
         self.authenticate(buf, now)
     }
 
-    /// Checks the envelope's header, key, tag and times; returns the buffer (decrypted in
-    /// place), the range of the session data in it, and the metadata.
-    fn authenticate(
-        &self,
-        mut buf: Vec<u8>,
-        now: u64,
-    ) -> Result<(Vec<u8>, Range<usize>, Metadata), Error> {
+    /// Checks the envelope's header, key, tag and times.
+    fn authenticate(&self, mut buf: Vec<u8>, now: u64) -> Result<OpenedEnvelope, Error> {
         let s = &*self.shared;
         let header = envelope::read_header(&buf)?;
         if header.mode != s.mode {
@@ -526,7 +531,11 @@ impl<T> Codec<T> {
             format_version: CURRENT_VERSION,
             reseal,
         };
-        Ok((buf, data, metadata))
+        Ok(OpenedEnvelope {
+            buf,
+            data,
+            metadata,
+        })
     }
 }
 
@@ -629,13 +638,9 @@ impl<T: DeserializeOwned> Codec<T> {
         request: &RequestCookies<'_>,
         now: SystemTime,
     ) -> Result<Option<Opened<T>>, Error> {
-        let Some((buf, data, metadata)) = self.open_cookies(request, to_unix(now))? else {
-            return Ok(None);
-        };
-        Ok(Some(Opened {
-            session: deserialize(&buf[data])?,
-            metadata,
-        }))
+        self.open_cookies(request, to_unix(now))?
+            .map(OpenedEnvelope::deserialize)
+            .transpose()
     }
 
     /// Opens a token sealed with [`Codec::seal_token`] (or an unchunked cookie value). The
@@ -660,11 +665,7 @@ impl<T: DeserializeOwned> Codec<T> {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn open_token(&self, token: &str, now: SystemTime) -> Result<Opened<T>, Error> {
-        let (buf, data, metadata) = self.open_token_envelope(token, to_unix(now))?;
-        Ok(Opened {
-            session: deserialize(&buf[data])?,
-            metadata,
-        })
+        self.open_token_envelope(token, to_unix(now))?.deserialize()
     }
 }
 

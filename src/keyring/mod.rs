@@ -50,7 +50,7 @@ pub const MIN_MASTER_LEN: usize = 32;
 /// assert_eq!(id.to_string(), "0a1b2c3d");
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
-#[derive(Clone, Copy, Eq, Hash)]
+#[derive(Clone, Copy, Eq)]
 pub struct KeyId(u32);
 
 impl KeyId {
@@ -85,6 +85,12 @@ impl KeyId {
 impl PartialEq for KeyId {
     fn eq(&self, other: &Self) -> bool {
         self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl core::hash::Hash for KeyId {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 
@@ -422,12 +428,12 @@ impl Keyring {
             if entries.len() == MAX_KEYS {
                 return Err(config("a keyring holds at most 16 keys"));
             }
-            if let (Some(nb), Some(na)) = (key.not_before, key.not_after) {
-                if nb >= na {
-                    return Err(config(
-                        "a key's not_before must be earlier than its not_after",
-                    ));
-                }
+            if let (Some(nb), Some(na)) = (key.not_before, key.not_after)
+                && nb >= na
+            {
+                return Err(config(
+                    "a key's not_before must be earlier than its not_after",
+                ));
             }
             for e in &entries {
                 if e.key.id == key.id {
