@@ -42,6 +42,11 @@
 #![deny(missing_docs)]
 #![warn(clippy::all)]
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod base64url;
 mod chunk;
 mod codec;
