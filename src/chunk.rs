@@ -160,8 +160,9 @@ impl FrameHeader {
     }
 }
 
+/// Decimal digits of `i`.
 fn digits(i: usize) -> usize {
-    if i < 10 { 1 } else { 2 }
+    i.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
 /// How a sealed value of a given size is laid out in cookies.
@@ -175,15 +176,23 @@ pub(crate) struct Layout {
     pub(crate) header_bytes: usize,
 }
 
+/// Why no layout fits: the Cookie header bytes the value needs, and the most that
+/// [`MAX_CHUNKS`] cookies within the per-cookie limit can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Overflow {
+    pub(crate) needed: usize,
+    pub(crate) capacity: usize,
+}
+
 /// Plans the layout of an `envelope_len`-byte envelope under `base`, where every `Set-Cookie`
-/// line also carries `attrs_len` bytes of attributes and must stay within `per_cookie`.
-/// Returns `Err(needed)` when no layout within [`MAX_CHUNKS`] fits the per-cookie limit.
+/// line also carries `attrs_len` bytes of attributes and must stay within `per_cookie`
+/// (FORMAT.md section 5.1).
 pub(crate) fn plan(
     envelope_len: usize,
     base: &str,
     attrs_len: usize,
     per_cookie: usize,
-) -> Result<Layout, usize> {
+) -> Result<Layout, Overflow> {
     let whole = base64url::encoded_len(envelope_len);
     if base.len() + 1 + whole + attrs_len <= per_cookie {
         return Ok(Layout {
@@ -194,30 +203,42 @@ pub(crate) fn plan(
     }
     let value_room = per_cookie.saturating_sub(base.len() + LONGEST_SUFFIX + 1 + attrs_len);
     let piece_max = base64url::max_decoded_len(value_room).saturating_sub(FRAME_HEADER_LEN);
-    let count = match piece_max {
-        0 => usize::MAX,
-        p => envelope_len.div_ceil(p).max(2),
-    };
-    // Spread the bytes evenly so no chunk is much larger than the others.
-    let piece = envelope_len.div_ceil(count.min(MAX_CHUNKS)).max(1);
-    // Even pieces may need one chunk fewer than the estimate (9 bytes in pieces of 3).
-    let count_for_size = envelope_len.div_ceil(piece);
-    let header_bytes = (0..count_for_size)
-        .map(|i| {
-            let len = piece.min(envelope_len - (piece * i).min(envelope_len));
-            let suffix = if i == 0 { 0 } else { 1 + digits(i) };
-            base.len() + suffix + 1 + base64url::encoded_len(FRAME_HEADER_LEN + len)
-        })
-        .sum::<usize>()
-        + 2 * (count_for_size - 1);
+    if piece_max == 0 {
+        return Err(Overflow {
+            needed: base.len() + 1 + whole,
+            capacity: 0,
+        });
+    }
+    let estimate = envelope_len.div_ceil(piece_max).max(2);
+    // Spread the bytes evenly so no chunk is much larger than the others; even pieces may need
+    // one chunk fewer than the estimate (9 bytes in pieces of 3).
+    let piece = envelope_len.div_ceil(estimate);
+    let count = envelope_len.div_ceil(piece);
+    let header_bytes = header_bytes(base, envelope_len, piece);
     if count > MAX_CHUNKS {
-        return Err(header_bytes);
+        return Err(Overflow {
+            needed: header_bytes,
+            capacity: self::header_bytes(base, MAX_CHUNKS * piece_max, piece_max),
+        });
     }
     Ok(Layout {
-        count: count_for_size,
+        count,
         piece,
         header_bytes,
     })
+}
+
+/// Cookie header bytes of `len` envelope bytes cut into chunks of `piece` bytes.
+fn header_bytes(base: &str, len: usize, piece: usize) -> usize {
+    let count = len.div_ceil(piece);
+    let pairs: usize = (0..count)
+        .map(|i| {
+            let this = piece.min(len - piece * i);
+            let suffix = if i == 0 { 0 } else { 1 + digits(i) };
+            base.len() + suffix + 1 + base64url::encoded_len(FRAME_HEADER_LEN + this)
+        })
+        .sum();
+    pairs + 2 * count.saturating_sub(1)
 }
 
 /// The cookie values of `envelope` laid out as `layout` says, in chunk order.

@@ -62,7 +62,8 @@ pub enum Error {
         /// Bytes needed (for cookies: the `name=value` pairs the browser sends back, with their
         /// `"; "` separators; for tokens: the token length).
         needed: usize,
-        /// Bytes allowed.
+        /// Bytes allowed: the total budget, or what [`MAX_CHUNKS`](crate::MAX_CHUNKS) cookies
+        /// within the per-cookie limit can carry when that is smaller.
         budget: usize,
     },
     /// No key in the keyring may seal at this time (every key's `not_before` is still in the

@@ -410,14 +410,17 @@ impl<T> Codec<T> {
         let max_age = pending.metadata.expires_at.map(|at| at.saturating_sub(now));
         let lifetime = LifetimeAttrs::new(&s.attributes, now, max_age);
         let attrs_len = lifetime.as_str().len() + s.fixed_attributes.len();
-        let too_large = |needed| Error::TooLarge {
-            needed,
-            budget: s.max_total_bytes,
-        };
         let layout = chunk::plan(envelope_len, &s.cookie_name, attrs_len, s.max_cookie_bytes)
-            .map_err(too_large)?;
+            .map_err(|overflow| Error::TooLarge {
+                needed: overflow.needed,
+                // The chunk cap can bind before the total budget does.
+                budget: overflow.capacity.min(s.max_total_bytes),
+            })?;
         if layout.header_bytes > s.max_total_bytes {
-            return Err(too_large(layout.header_bytes));
+            return Err(Error::TooLarge {
+                needed: layout.header_bytes,
+                budget: s.max_total_bytes,
+            });
         }
         let envelope = envelope::finish(s.mode, pending.buf, pending.cipher, &s.binding)?;
         let slots = Slots::collect(request, &s.cookie_name);
