@@ -424,3 +424,38 @@ fn bad_keyrings_are_rejected() {
     assert!("0000000A".parse::<KeyId>().is_err());
     assert!("1234567".parse::<KeyId>().is_err());
 }
+
+mod text_parser_never_panics {
+    use proptest::prelude::*;
+    use sealed_session::{Error, Keyring};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_text_parses_or_gives_a_keyring_error(text in "\\PC{0,200}") {
+            match Keyring::from_text(&text) {
+                Ok(ring) => prop_assert_eq!(Keyring::from_text(&ring.to_text()).unwrap(), ring),
+                Err(e) => prop_assert!(
+                    matches!(e, Error::InvalidKeyring { .. } | Error::InvalidConfig { .. }),
+                    "{:?}", e
+                ),
+            }
+        }
+
+        #[test]
+        fn edited_valid_text_parses_to_a_re_renderable_keyring_or_errors(
+            cut in 0usize..120,
+            insert in "[0-9a-z.,_-]{0,6}",
+        ) {
+            let valid = "ssk1,00000001.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE.nb5,\
+                         00000002.AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI";
+            let cut = cut.min(valid.len());
+            let edited = format!("{}{insert}{}", &valid[..cut], &valid[cut..]);
+            if let Ok(ring) = Keyring::from_text(&edited) {
+                // Whatever parses renders back to text that parses to the same keyring.
+                prop_assert_eq!(Keyring::from_text(&ring.to_text()).unwrap(), ring);
+            }
+        }
+    }
+}
