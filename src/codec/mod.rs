@@ -21,12 +21,12 @@ use crate::chunk::{self, Slots};
 use crate::cookie::{CookieAttributes, LifetimeAttrs, RequestCookies};
 use crate::crypto::{KeyCipher, NONCE_LEN};
 use crate::envelope::{self, Binding, CURRENT_VERSION, Inner, Mode, SESSION_ID_LEN};
-use crate::error::{Error, malformed};
+use crate::error::Error;
 use crate::expiry::Expiry;
 use crate::keyring::Keyring;
 use crate::random::RandomSource;
 use crate::session::{Metadata, Opened, ResealReason, SealedCookies};
-use crate::time::to_unix;
+use crate::time::{from_unix, to_unix};
 
 /// Seals sessions of type `T` into cookies or tokens and opens them back.
 ///
@@ -362,21 +362,47 @@ impl<T> Codec<T> {
     ) -> Result<Pending<'_>, Error> {
         let s = &*self.shared;
         let (key, cipher) = s.keyring.primary_entry(now).ok_or(Error::NoSealingKey)?;
+        // One draw for the session id (new sessions) and the nonce (encrypted mode): one system
+        // call per seal at most.
+        let mut random = [0u8; SESSION_ID_LEN + NONCE_LEN];
+        let id_len = if previous.is_some() {
+            0
+        } else {
+            SESSION_ID_LEN
+        };
+        let nonce_len = if s.mode == Mode::Encrypted {
+            NONCE_LEN
+        } else {
+            0
+        };
+        if id_len + nonce_len > 0 {
+            s.random.fill(&mut random[..id_len + nonce_len])?;
+        }
         let (session_id, issued_at) = match previous {
-            Some(meta) => (meta.inner.session_id, meta.inner.issued_at),
+            Some(meta) => {
+                // A session past its idle or absolute deadline is over: re-sealing it would
+                // hand it a fresh idle window.
+                s.expiry
+                    .check(meta.inner.issued_at, meta.inner.sealed_at, now)?;
+                (meta.inner.session_id, meta.inner.issued_at)
+            }
             None => {
                 let mut id = [0u8; SESSION_ID_LEN];
-                s.random.fill(&mut id)?;
+                id.copy_from_slice(&random[..SESSION_ID_LEN]);
                 (id, now)
             }
         };
         let sealed_at = now.max(issued_at);
-        // Refuses to extend a session past its absolute lifetime.
         let expires_at = s.expiry.check(issued_at, sealed_at, now)?;
-        let mut nonce = [0u8; NONCE_LEN];
-        if s.mode == Mode::Encrypted {
-            s.random.fill(&mut nonce)?;
+        // The skew allowance is for opening values sealed elsewhere; a seal must not produce a
+        // cookie that is already due (it would go out as a deletion).
+        if let Some(at) = expires_at
+            && at <= now
+        {
+            return Err(Error::Expired { at: from_unix(at) });
         }
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&random[id_len..id_len + NONCE_LEN]);
         let inner = Inner {
             session_id,
             issued_at,
@@ -554,7 +580,9 @@ impl<T: Serialize> Codec<T> {
     /// Fails with [`Error::TooLarge`] before anything is encrypted when the session would not
     /// fit the per-cookie limit within [`chunk::MAX_CHUNKS`](crate::MAX_CHUNKS) chunks, or its
     /// cookies would exceed the total budget; with [`Error::Expired`] when `previous` is past
-    /// its absolute lifetime; with [`Error::NoSealingKey`] when no key may seal at `now`.
+    /// its idle or absolute deadline (as `open` would judge it), or when the absolute deadline
+    /// leaves no time for a new cookie; with [`Error::NoSealingKey`] when no key may seal at
+    /// `now`.
     ///
     /// # Example
     ///
@@ -683,7 +711,10 @@ fn serialize<T: Serialize>(session: &T, buf: &mut Vec<u8>) -> Result<(), Error> 
 fn deserialize<T: DeserializeOwned>(data: &[u8]) -> Result<T, Error> {
     match postcard::take_from_bytes(data) {
         Ok((value, [])) => Ok(value),
-        Ok(_) => Err(malformed("bytes left over after the session value")),
+        // Authentic bytes that are not exactly one `T`: the session type changed.
+        Ok(_) => Err(Error::Serialization {
+            reason: "bytes left over after the session value (the session type changed?)",
+        }),
         Err(_) => Err(Error::Serialization {
             reason: "the payload does not deserialize as the session type",
         }),
