@@ -51,13 +51,18 @@ class Checks:
     def eq(self, got, want, what: str) -> bool:
         return self.check(got == want, what, f"got  {got!r}\n       want {want!r}")
 
-    def run(self, name: str, fn, *args):
-        """Runs one group; an unexpected exception counts as one failure."""
+    def run(self, name: str, fn, *args) -> bool:
+        """Runs one group; an unexpected exception counts as one failure. Returns False when
+        the Rust peer is gone (the remaining live groups are then skipped)."""
         self.section = name
         try:
             fn(self, *args)
+        except PeerGone as e:
+            self.check(False, "the Rust peer is gone", str(e))
+            return False
         except Exception:  # noqa: BLE001
             self.check(False, "unexpected exception", traceback.format_exc())
+        return True
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -204,8 +209,8 @@ def check_vectors(c: Checks, vectors: dict):
         c.eq(ring.render(), v["keyring"], f"{name}: keyring text round trip")
         codec = codec_of(v)
         payload = bytes.fromhex(v["payload"])
-        prev = (Previous(bytes.fromhex(v["previous"]["session_id"]), v["previous"]["issued_at"])
-                if v["previous"] else None)
+        prev = (Previous(bytes.fromhex(v["previous"]["session_id"]), v["previous"]["issued_at"],
+                         v["previous"]["issued_at"]) if v["previous"] else None)
         rng = ReplayRng(bytes.fromhex(v["random"]))
         env = codec.seal_envelope(payload, v["now"], rng, prev)
         c.eq(env.hex(), v["envelope"], f"{name}: envelope")
@@ -257,7 +262,13 @@ def check_python_only(c: Checks):
 
 # --- live: against the Rust peer ---------------------------------------------------------------
 
+class PeerGone(Exception):
+    pass
+
+
 class Peer:
+    """`cargo run --example interop_peer`, started once, spoken to in JSON lines."""
+
     def __init__(self):
         self.proc = subprocess.Popen(
             ["cargo", "run", "--quiet", "--example", "interop_peer"], cwd=ROOT,
@@ -265,11 +276,14 @@ class Peer:
         self.calls = 0
 
     def ask(self, **cmd) -> dict:
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
+        try:
+            self.proc.stdin.write(json.dumps(cmd) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except BrokenPipeError:
+            line = ""
         if not line:
-            raise RuntimeError("the Rust peer exited")
+            raise PeerGone(f"the peer exited with status {self.proc.poll()} (did the example build?)")
         self.calls += 1
         ans = json.loads(line)
         if ans.get("kind") == "bad_command":
@@ -277,8 +291,14 @@ class Peer:
         return ans
 
     def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 def random_keyring(rnd: random.Random, now: int) -> tuple[str, list[Key]]:
@@ -439,7 +459,7 @@ def live_reseal_and_time(c: Checks, peer: Peer, rnd: random.Random):
             c.eq((opened.session_id, opened.issued_at, opened.sealed_at), (sid, T0, T0 + 3000),
                  f"{what}: Rust re-seal of a Python session keeps id and issued_at")
             # Python re-seals that at T0+6000; Rust opens.
-            prev = Previous(opened.session_id, opened.issued_at)
+            prev = Previous(opened.session_id, opened.issued_at, opened.sealed_at)
             if kind == "cookie":
                 again = codec.seal_cookies(payload, T0 + 6000, previous=prev)
                 req = {"cookie_header": [cookie_header(again)]}
@@ -460,7 +480,7 @@ def live_reseal_and_time(c: Checks, peer: Peer, rnd: random.Random):
             abs_cfg = dict(cfg, expiry={"absolute": 86400, "idle": None, "skew": 60})
             abs_codec = codec_of(abs_cfg)
             tok = abs_codec.seal_token(payload, T0)
-            prev = Previous(abs_codec.open_token(tok, T0).session_id, T0)
+            prev = Previous(abs_codec.open_token(tok, T0).session_id, T0, T0)
             for dt in (-1, 0, 1, 59, 60, 61):
                 t = T0 + 86400 + dt
                 ans = peer.ask(op="seal", kind=kind, now=t, previous_now=T0, previous_token=tok,
@@ -471,6 +491,19 @@ def live_reseal_and_time(c: Checks, peer: Peer, rnd: random.Random):
                 c.eq(outcome_rust(peer.ask(op="open", now=t, token=tok, **abs_cfg)).get("kind", "ok"),
                      outcome_py(abs_codec.open_token, tok, t).get("kind", "ok"),
                      f"{what}: open at the absolute deadline{dt:+d}")
+    # No revival: a re-seal checks the previous times as opening does, at the re-seal's now.
+    for mode in ("encrypted", "signed"):
+        cfg = base_cfg(rnd, mode, expiry={"absolute": None, "idle": 7200, "skew": 60})
+        codec = codec_of(cfg)
+        tok = codec.seal_token(b"idle", T0)
+        prev = Previous(codec.open_token(tok, T0).session_id, T0, T0)
+        for dt in (-1, 0, 59, 60, 61):
+            t = T0 + 7200 + dt
+            ans = peer.ask(op="seal", kind="token", now=t, previous_now=T0, previous_token=tok,
+                           payload="00", random="00" * 24, **cfg)
+            py = py_kind(codec.seal_token, b"\0", t, ReplayRng(bytes(24)), prev)
+            c.eq(ans.get("token", ans.get("kind")), py[1] if py[0] == "ok" else py[0],
+                 f"{mode}: re-seal at the idle deadline{dt:+d} of a session opened earlier")
     # Key rotation: a key scheduled later becomes primary; older values ask for a re-seal.
     old, new = Key(7, os.urandom(32)), Key(8, os.urandom(32), T0 + 100)
     for mode in ("encrypted", "signed"):
@@ -783,14 +816,21 @@ def main() -> int:
     c.run("vectors", check_vectors, vectors)
     c.run("python", check_python_only)
     if not args.no_peer:
-        peer = Peer()
+        try:
+            peer = Peer()
+        except OSError as e:
+            c.section = "peer"
+            c.check(False, "cannot start the Rust peer", e)
+            print(f"{c.passed} passed, {c.failed} failed")
+            return 1
         try:
             for name, fn in [("keyrings", live_keyrings), ("rust seals", live_rust_seals),
                              ("python seals", live_python_seals), ("reseal and time", live_reseal_and_time),
                              ("deletions", live_deletions), ("negative", live_negative),
                              ("budgets", live_budgets), ("probes", live_python_probes),
                              ("config", live_config), ("crafted", live_crafted)]:
-                c.run(name, fn, peer, rnd)
+                if not c.run(name, fn, peer, rnd):
+                    break
         finally:
             peer.close()
     print(f"{c.passed} passed, {c.failed} failed")

@@ -440,8 +440,10 @@ class Opened:
 
 @dataclass
 class Previous:
+    """The session being re-sealed, as its last opening reported it."""
     session_id: bytes
     issued_at: int
+    sealed_at: int
 
 
 def parse_cookie_headers(headers: list[str]) -> list[tuple[str, str]]:
@@ -504,7 +506,7 @@ class Codec:
 
     def check_times(self, issued_at: int, sealed_at: int, now: int, sealing: bool = False) -> Optional[int]:
         """Section 7: raises not_yet_valid / expired; returns expires_at. The skew forgives
-        other nodes' clocks when opening; a sealer refuses at its own expires_at."""
+        other nodes' clocks when opening; a sealer refuses when expires_at <= now."""
         s = self.config.skew
         if issued_at > now + s or sealed_at > now + s:
             raise SealedSessionError("not_yet_valid")
@@ -519,6 +521,9 @@ class Codec:
         key = self.keyring.primary(now)
         if key is None:
             raise SealedSessionError("no_primary_key", "no key is eligible to seal at now")
+        if previous:
+            # Section 7: the previous times pass the opening checks (no revival of a dead session).
+            self.check_times(previous.issued_at, previous.sealed_at, now)
         issued_at = previous.issued_at if previous else now
         sealed_at = max(now, issued_at)
         exp = self.check_times(issued_at, sealed_at, now, sealing=True)
@@ -590,7 +595,7 @@ class Codec:
     def lifetime(self, exp: Optional[int], now: int) -> str:
         if exp is None:
             return ""
-        max_age = max(0, exp - now)
+        max_age = exp - now  # > 0: sealing refused expires_at <= now
         s = f"; Max-Age={max_age}"
         if self.config.expires:
             s += f"; Expires={imf_fixdate(clamp_time(now + max_age))}"
