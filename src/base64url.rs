@@ -3,8 +3,15 @@
 //! strict: padding, other alphabets, whitespace and non-zero trailing bits are all rejected, so
 //! each byte string has exactly one text form.
 
+use std::sync::LazyLock;
+
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::Simd;
+use base64::engine::general_purpose::NO_PAD;
+
+/// The `base64` crate's runtime-dispatched SIMD engine (AVX2 or NEON, scalar elsewhere), strict
+/// like its scalar engine: `NO_PAD` rejects padding and non-zero trailing bits.
+static URL_SAFE_NO_PAD: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
 
 use crate::error::{Error, malformed};
 

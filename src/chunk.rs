@@ -27,12 +27,11 @@ const GENERATION_LEN: usize = 4;
 const LONGEST_SUFFIX: usize = 3;
 
 /// The name of chunk `index`.
+#[cfg(test)]
 pub(crate) fn chunk_name(base: &str, index: usize) -> String {
-    if index == 0 {
-        base.to_owned()
-    } else {
-        format!("{base}.{index}")
-    }
+    let mut name = String::new();
+    push_chunk_name(&mut name, base, index);
+    name
 }
 
 fn chunk_index(base: &str, name: &str) -> Option<usize> {
@@ -76,7 +75,7 @@ impl<'a> Slots<'a> {
     }
 
     /// Indices of the chunk names the request carries.
-    pub(crate) fn present(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn present(&self) -> impl Iterator<Item = usize> + Clone + '_ {
         (0..MAX_CHUNKS).filter(|&i| self.values[i].is_some())
     }
 
@@ -241,29 +240,49 @@ fn header_bytes(base: &str, len: usize, piece: usize) -> usize {
     pairs + 2 * count.saturating_sub(1)
 }
 
-/// The cookie values of `envelope` laid out as `layout` says, in chunk order.
-pub(crate) fn values(envelope: &[u8], layout: Layout) -> Vec<String> {
+/// Calls `emit(index, bytes)` with the bytes each cookie's value encodes, in chunk order: the
+/// envelope itself when unchunked, else each chunk's frame.
+pub(crate) fn for_each_value(envelope: &[u8], layout: Layout, mut emit: impl FnMut(usize, &[u8])) {
     if layout.count == 1 {
-        let mut value = String::with_capacity(base64url::encoded_len(envelope.len()));
-        base64url::encode_to(envelope, &mut value);
-        return vec![value];
+        emit(0, envelope);
+        return;
     }
     let generation = &envelope[envelope.len() - GENERATION_LEN..];
     let mut frame = Vec::with_capacity(FRAME_HEADER_LEN + layout.piece);
-    envelope
-        .chunks(layout.piece)
-        .enumerate()
-        .map(|(index, piece)| {
-            frame.clear();
-            // Both fit a byte: count <= MAX_CHUNKS = 16.
-            frame.extend_from_slice(&[FRAME_MARKER, index as u8, layout.count as u8]);
-            frame.extend_from_slice(generation);
-            frame.extend_from_slice(piece);
-            let mut value = String::with_capacity(base64url::encoded_len(frame.len()));
-            base64url::encode_to(&frame, &mut value);
-            value
-        })
-        .collect()
+    for (index, piece) in envelope.chunks(layout.piece).enumerate() {
+        frame.clear();
+        // Both fit a byte: count <= MAX_CHUNKS = 16.
+        frame.extend_from_slice(&[FRAME_MARKER, index as u8, layout.count as u8]);
+        frame.extend_from_slice(generation);
+        frame.extend_from_slice(piece);
+        emit(index, &frame);
+    }
+}
+
+/// Length of the value of chunk `index` (`piece` bytes per chunk, the last one shorter).
+pub(crate) fn value_len(envelope_len: usize, layout: Layout, index: usize) -> usize {
+    if layout.count == 1 {
+        return base64url::encoded_len(envelope_len);
+    }
+    let this = layout.piece.min(envelope_len - layout.piece * index);
+    base64url::encoded_len(FRAME_HEADER_LEN + this)
+}
+
+/// Bytes `name.index` adds to `base`.
+pub(crate) fn suffix_len(index: usize) -> usize {
+    if index == 0 { 0 } else { 1 + digits(index) }
+}
+
+/// Appends the name of chunk `index` to `out`.
+pub(crate) fn push_chunk_name(out: &mut String, base: &str, index: usize) {
+    out.push_str(base);
+    if index > 0 {
+        out.push('.');
+        if index >= 10 {
+            out.push(char::from(b'0' + (index / 10) as u8));
+        }
+        out.push(char::from(b'0' + (index % 10) as u8));
+    }
 }
 
 #[cfg(test)]
@@ -286,7 +305,13 @@ mod tests {
     fn plan_fits_every_line_and_spreads_evenly() {
         for len in [10, 100, 1000, 3000, 5000, 11_000] {
             let layout = plan(len, "session", 60, 1000).unwrap();
-            let values = values(&vec![0xab; len], layout);
+            let mut values = Vec::new();
+            for_each_value(&vec![0xab; len], layout, |i, bytes| {
+                let mut v = String::new();
+                base64url::encode_to(bytes, &mut v);
+                assert_eq!(v.len(), value_len(len, layout, i));
+                values.push(v);
+            });
             assert_eq!(values.len(), layout.count);
             let mut header = 0;
             for (i, v) in values.iter().enumerate() {

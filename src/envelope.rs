@@ -114,9 +114,10 @@ pub(crate) fn begin(
     key_id: KeyId,
     nonce: &[u8; NONCE_LEN],
     inner: &Inner,
-    data_len_hint: usize,
+    data_len: usize,
 ) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(mode.overhead() + SESSION_ID_LEN + 20 + data_len_hint);
+    // Room for the tag too (`overhead` counts it), so `finish` never reallocates.
+    let mut buf = Vec::with_capacity(mode.overhead() + SESSION_ID_LEN + 2 * 10 + data_len);
     buf.push(mode.format_byte());
     buf.extend_from_slice(&key_id.to_bytes());
     if mode == Mode::Encrypted {

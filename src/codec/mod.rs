@@ -348,7 +348,7 @@ impl<T> Codec<T> {
         let deletion = LifetimeAttrs::deletion(&s.attributes);
         core::iter::once(0)
             .chain(slots.present().filter(|&i| i > 0))
-            .map(|i| self.line(i, "", &deletion))
+            .map(|i| self.line(i, 0, &deletion, |_| {}))
             .collect()
     }
 
@@ -435,7 +435,7 @@ impl<T> Codec<T> {
         let envelope_len = envelope::finished_len(s.mode, &pending.buf);
         let max_age = pending.metadata.expires_at.map(|at| at.saturating_sub(now));
         let lifetime = LifetimeAttrs::new(&s.attributes, now, max_age);
-        let attrs_len = lifetime.as_str().len() + s.fixed_attributes.len();
+        let attrs_len = lifetime.len() + s.fixed_attributes.len();
         let layout = chunk::plan(envelope_len, &s.cookie_name, attrs_len, s.max_cookie_bytes)
             .map_err(|overflow| Error::TooLarge {
                 needed: overflow.needed,
@@ -450,18 +450,20 @@ impl<T> Codec<T> {
         }
         let envelope = envelope::finish(s.mode, pending.buf, pending.cipher, &s.binding)?;
         let slots = Slots::collect(request, &s.cookie_name);
+        let stale = slots.present().filter(|&i| i >= layout.count);
+        let mut headers = Vec::with_capacity(layout.count + stale.clone().count());
+        chunk::for_each_value(&envelope, layout, |index, bytes| {
+            let value_len = chunk::value_len(envelope.len(), layout, index);
+            headers.push(self.line(index, value_len, &lifetime, |line| {
+                base64url::encode_to(bytes, line)
+            }));
+        });
         let deletion = LifetimeAttrs::deletion(&s.attributes);
-        let mut headers: Vec<String> = chunk::values(&envelope, layout)
-            .iter()
-            .enumerate()
-            .map(|(i, value)| self.line(i, value, &lifetime))
-            .collect();
-        let stale: Vec<usize> = slots.present().filter(|&i| i >= layout.count).collect();
-        headers.extend(stale.iter().map(|&i| self.line(i, "", &deletion)));
+        headers.extend(stale.map(|index| self.line(index, 0, &deletion, |_| {})));
         Ok(SealedCookies {
+            deleted: headers.len() - layout.count,
             headers,
             chunk_count: layout.count,
-            deleted: stale.len(),
             cookie_header_bytes: layout.header_bytes,
             metadata: pending.metadata,
         })
@@ -482,13 +484,29 @@ impl<T> Codec<T> {
         Ok(token)
     }
 
-    fn line(&self, index: usize, value: &str, lifetime: &LifetimeAttrs) -> String {
+    /// One `Set-Cookie` line, allocated once at its exact length: `write_value` appends the
+    /// `value_len` bytes of the value.
+    fn line(
+        &self,
+        index: usize,
+        value_len: usize,
+        lifetime: &LifetimeAttrs,
+        write_value: impl FnOnce(&mut String),
+    ) -> String {
         let s = &*self.shared;
-        let mut line = chunk::chunk_name(&s.cookie_name, index);
+        let len = s.cookie_name.len()
+            + chunk::suffix_len(index)
+            + 1
+            + value_len
+            + lifetime.len()
+            + s.fixed_attributes.len();
+        let mut line = String::with_capacity(len);
+        chunk::push_chunk_name(&mut line, &s.cookie_name, index);
         line.push('=');
-        line.push_str(value);
-        line.push_str(lifetime.as_str());
+        write_value(&mut line);
+        lifetime.write_to(&mut line);
         line.push_str(&s.fixed_attributes);
+        debug_assert_eq!(line.len(), len);
         line
     }
 
@@ -605,7 +623,9 @@ impl<T: Serialize> Codec<T> {
         now: SystemTime,
     ) -> Result<SealedCookies, Error> {
         let now = to_unix(now);
-        let pending = self.begin(previous, now, 64, |buf| serialize(session, buf))?;
+        let pending = self.begin(previous, now, serialized_size(session)?, |buf| {
+            serialize(session, buf)
+        })?;
         self.finish_cookies(pending, request, now)
     }
 
@@ -632,7 +652,9 @@ impl<T: Serialize> Codec<T> {
         previous: Option<&Metadata>,
         now: SystemTime,
     ) -> Result<String, Error> {
-        let pending = self.begin(previous, to_unix(now), 64, |buf| serialize(session, buf))?;
+        let pending = self.begin(previous, to_unix(now), serialized_size(session)?, |buf| {
+            serialize(session, buf)
+        })?;
         self.finish_token(pending)
     }
 }
@@ -700,11 +722,18 @@ impl<T: DeserializeOwned> Codec<T> {
     }
 }
 
+const SERIALIZE_FAILED: Error = Error::Serialization {
+    reason: "the session value could not be serialized with postcard",
+};
+
+/// The exact length of the session's serialization, so the envelope is allocated once.
+fn serialized_size<T: Serialize>(session: &T) -> Result<usize, Error> {
+    postcard::experimental::serialized_size(session).map_err(|_| SERIALIZE_FAILED)
+}
+
 fn serialize<T: Serialize>(session: &T, buf: &mut Vec<u8>) -> Result<(), Error> {
     let taken = core::mem::take(buf);
-    *buf = postcard::to_extend(session, taken).map_err(|_| Error::Serialization {
-        reason: "the session value could not be serialized with postcard",
-    })?;
+    *buf = postcard::to_extend(session, taken).map_err(|_| SERIALIZE_FAILED)?;
     Ok(())
 }
 

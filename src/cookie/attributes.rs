@@ -245,52 +245,68 @@ pub(crate) fn validate_name(name: &str) -> Result<(), Error> {
 }
 
 /// The lifetime attributes of one seal: `; Max-Age=N; Expires=...`, or nothing for a cookie that
-/// lives as long as the browser session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LifetimeAttrs(String);
+/// lives as long as the browser session. Written straight into each line, never allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LifetimeAttrs {
+    max_age: Option<u64>,
+    /// When `Expires` is written: its Unix time.
+    expires: Option<u64>,
+}
 
 impl LifetimeAttrs {
     /// Attributes for a cookie that expires `max_age` seconds after `now` (both Unix seconds).
     pub(crate) fn new(attrs: &CookieAttributes, now: u64, max_age: Option<u64>) -> Self {
-        let Some(max_age) = max_age else {
-            return LifetimeAttrs(String::new());
-        };
-        let mut s = format!("; Max-Age={max_age}");
-        if attrs.expires {
-            s.push_str("; Expires=");
-            s.push_str(&http_date::format(
-                now.saturating_add(max_age).min(crate::time::MAX_UNIX),
-            ));
+        let expires = max_age
+            .filter(|_| attrs.expires)
+            .map(|age| now.saturating_add(age).min(crate::time::MAX_UNIX));
+        LifetimeAttrs { max_age, expires }
+    }
+
+    /// Attributes that make the browser delete the cookie at once.
+    pub(crate) fn deletion(attrs: &CookieAttributes) -> Self {
+        LifetimeAttrs {
+            max_age: Some(0),
+            expires: attrs.expires.then_some(0),
         }
-        LifetimeAttrs(s)
     }
 
     /// The longest lifetime attributes can be: a ten-digit `Max-Age` (lifetimes are capped at
     /// 100 years) and an `Expires` date of fixed width.
     pub(crate) fn longest(attrs: &CookieAttributes) -> usize {
-        "; Max-Age=".len()
-            + 10
-            + if attrs.expires {
-                "; Expires=".len() + 29
-            } else {
-                0
+        MAX_AGE.len() + 10 + if attrs.expires { EXPIRES.len() + http_date::LEN } else { 0 }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        let digits = |n: u64| n.checked_ilog10().map_or(1, |d| d as usize + 1);
+        self.max_age.map_or(0, |age| MAX_AGE.len() + digits(age))
+            + self.expires.map_or(0, |_| EXPIRES.len() + http_date::LEN)
+    }
+
+    pub(crate) fn write_to(&self, out: &mut String) {
+        if let Some(age) = self.max_age {
+            out.push_str(MAX_AGE);
+            let mut digits = [0u8; 20];
+            let mut n = age;
+            let mut i = digits.len();
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
             }
-    }
-
-    /// Attributes that make the browser delete the cookie at once.
-    pub(crate) fn deletion(attrs: &CookieAttributes) -> Self {
-        let mut s = "; Max-Age=0".to_owned();
-        if attrs.expires {
-            s.push_str("; Expires=");
-            s.push_str(&http_date::format(0));
+            digits[i..].iter().for_each(|&d| out.push(char::from(d)));
         }
-        LifetimeAttrs(s)
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        &self.0
+        if let Some(t) = self.expires {
+            out.push_str(EXPIRES);
+            http_date::write_to(out, t);
+        }
     }
 }
+
+const MAX_AGE: &str = "; Max-Age=";
+const EXPIRES: &str = "; Expires=";
 
 #[cfg(test)]
 mod tests {
@@ -345,17 +361,30 @@ mod tests {
         assert!(validate_name("__Host-session_2.x").is_ok());
     }
 
+    fn render(l: LifetimeAttrs) -> String {
+        let mut s = String::new();
+        l.write_to(&mut s);
+        assert_eq!(s.len(), l.len());
+        s
+    }
+
     #[test]
     fn lifetime_and_deletion_attributes() {
         let a = CookieAttributes::default();
         assert_eq!(
-            LifetimeAttrs::new(&a, 0, Some(60)).as_str(),
+            render(LifetimeAttrs::new(&a, 0, Some(60))),
             "; Max-Age=60; Expires=Thu, 01 Jan 1970 00:01:00 GMT"
         );
-        assert_eq!(LifetimeAttrs::new(&a, 0, None).as_str(), "");
+        assert_eq!(render(LifetimeAttrs::new(&a, 0, None)), "");
+        assert_eq!(render(LifetimeAttrs::new(&a, 0, Some(0))).len(), 50);
         assert_eq!(
-            LifetimeAttrs::deletion(&a.expires(false)).as_str(),
-            "; Max-Age=0"
+            render(LifetimeAttrs::new(&a, 7, Some(9_999_999_999))),
+            "; Max-Age=9999999999; Expires=Sat, 20 Nov 2286 17:46:46 GMT"
+        );
+        assert_eq!(render(LifetimeAttrs::deletion(&a.clone().expires(false))), "; Max-Age=0");
+        assert_eq!(
+            render(LifetimeAttrs::deletion(&a)),
+            "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
         );
     }
 }

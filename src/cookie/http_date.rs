@@ -1,8 +1,11 @@
 //! IMF-fixdate (RFC 9110 section 5.6.7), the only date form `Expires` should carry.
 
-/// Formats Unix seconds as `Sun, 06 Nov 1994 08:49:37 GMT`. Valid up to 9999-12-31, which
-/// callers guarantee by clamping times to `time::MAX_UNIX`.
-pub(crate) fn format(unix: u64) -> String {
+/// Length of every IMF-fixdate.
+pub(crate) const LEN: usize = 29;
+
+/// Appends Unix seconds as `Sun, 06 Nov 1994 08:49:37 GMT`, without allocating beyond `out`.
+/// Valid up to 9999-12-31, which callers guarantee by clamping times to `time::MAX_UNIX`.
+pub(crate) fn write_to(out: &mut String, unix: u64) {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -10,16 +13,25 @@ pub(crate) fn format(unix: u64) -> String {
     let days = unix / 86_400;
     let secs = unix % 86_400;
     let (year, month, day) = civil_from_days(days);
-    format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-        DAYS[(days % 7) as usize],
-        day,
-        MONTHS[(month - 1) as usize],
-        year,
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    let two = |out: &mut String, n: u64| {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    };
+    out.push_str(DAYS[(days % 7) as usize]);
+    out.push_str(", ");
+    two(out, day);
+    out.push(' ');
+    out.push_str(MONTHS[(month - 1) as usize]);
+    out.push(' ');
+    two(out, year / 100);
+    two(out, year);
+    out.push(' ');
+    two(out, secs / 3600);
+    out.push(':');
+    two(out, secs / 60 % 60);
+    out.push(':');
+    two(out, secs % 60);
+    out.push_str(" GMT");
 }
 
 /// Days since 1970-01-01 to (year, month 1..=12, day 1..=31), proleptic Gregorian. Howard
@@ -39,7 +51,12 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 
 #[cfg(test)]
 mod tests {
-    use super::format;
+    fn format(unix: u64) -> String {
+        let mut s = String::new();
+        super::write_to(&mut s, unix);
+        assert_eq!(s.len(), super::LEN);
+        s
+    }
 
     #[test]
     fn known_dates() {

@@ -21,7 +21,9 @@
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct RequestCookies<'a> {
-    headers: Vec<&'a str>,
+    /// The first header lives inline, so the common one-header request allocates nothing.
+    first: Option<&'a str>,
+    more: Vec<&'a str>,
 }
 
 impl<'a> RequestCookies<'a> {
@@ -46,7 +48,8 @@ impl<'a> RequestCookies<'a> {
     /// ```
     pub fn from_header(header: &'a str) -> Self {
         RequestCookies {
-            headers: vec![header],
+            first: Some(header),
+            more: Vec::new(),
         }
     }
 
@@ -60,7 +63,11 @@ impl<'a> RequestCookies<'a> {
     /// assert_eq!(cookies.iter().count(), 2);
     /// ```
     pub fn add_header(&mut self, header: &'a str) -> &mut Self {
-        self.headers.push(header);
+        if self.first.is_none() {
+            self.first = Some(header);
+        } else {
+            self.more.push(header);
+        }
         self
     }
 
@@ -73,8 +80,9 @@ impl<'a> RequestCookies<'a> {
     /// assert_eq!(cookies.iter().filter(|(n, _)| *n == "a").count(), 2);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
-        self.headers
+        self.first
             .iter()
+            .chain(&self.more)
             .flat_map(|h| h.split(';'))
             .filter_map(parse_pair)
     }
@@ -100,9 +108,11 @@ impl<'a> From<&'a str> for RequestCookies<'a> {
 
 impl<'a> FromIterator<&'a str> for RequestCookies<'a> {
     fn from_iter<I: IntoIterator<Item = &'a str>>(headers: I) -> Self {
-        RequestCookies {
-            headers: headers.into_iter().collect(),
+        let mut cookies = RequestCookies::new();
+        for header in headers {
+            cookies.add_header(header);
         }
+        cookies
     }
 }
 

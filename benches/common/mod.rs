@@ -1,0 +1,76 @@
+//! What every benchmark shares: the reference session, payloads, and the codecs under test.
+#![allow(dead_code)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use sealed_session::{Codec, Key, KeyId, Keyring, MAX_TOTAL_BYTES, Mode, RequestCookies};
+
+/// The reference session of issue 3: what a typical web app keeps per user.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReferenceSession {
+    pub user_id: u64,
+    pub email: String,
+    pub roles: Vec<String>,
+    pub csrf_token: [u8; 32],
+    pub created_at: i64,
+    pub cart: Vec<(u32, u16)>,
+}
+
+pub fn reference_session() -> ReferenceSession {
+    ReferenceSession {
+        user_id: 1_234_567,
+        email: "alice@example.com".to_owned(),
+        roles: vec!["admin".to_owned(), "editor".to_owned()],
+        // A fixed "random-looking" token: every byte value class appears.
+        csrf_token: core::array::from_fn(|i| (i as u8).wrapping_mul(151).wrapping_add(7)),
+        created_at: 1_800_000_000,
+        cart: (0..10)
+            .map(|i| (10_000 + 37 * i, (i % 3 + 1) as u16))
+            .collect(),
+    }
+}
+
+/// Payload sizes measured, in bytes of plaintext.
+pub const SIZES: [usize; 5] = [64, 256, 1024, 4096, 16384];
+
+pub fn payload(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 + 11) as u8).collect()
+}
+
+pub fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+pub fn keyring() -> Keyring {
+    Keyring::new([Key::new(KeyId::new(0x0102_0304), [0x42; 32])]).unwrap()
+}
+
+/// A codec whose limits let a 16 KiB payload through (chunked); defaults otherwise.
+pub fn codec<T>(mode: Mode) -> Codec<T> {
+    Codec::builder(keyring())
+        .mode(mode)
+        .max_total_bytes(MAX_TOTAL_BYTES)
+        .build()
+        .unwrap()
+}
+
+/// The request a browser would send back for the given Set-Cookie lines.
+pub fn cookie_header(lines: &[String]) -> String {
+    let pairs: Vec<&str> = lines
+        .iter()
+        .filter(|l| !l.contains("Max-Age=0"))
+        .map(|l| l.split(';').next().unwrap())
+        .collect();
+    pairs.join("; ")
+}
+
+pub fn empty_request() -> RequestCookies<'static> {
+    RequestCookies::new()
+}
+
+/// The `cookie` crate's key (64 bytes: signing and encryption halves).
+pub fn cookie_key() -> cookie::Key {
+    cookie::Key::from(&[0x42; 64])
+}
