@@ -273,7 +273,13 @@ impl LifetimeAttrs {
     /// The longest lifetime attributes can be: a ten-digit `Max-Age` (lifetimes are capped at
     /// 100 years) and an `Expires` date of fixed width.
     pub(crate) fn longest(attrs: &CookieAttributes) -> usize {
-        MAX_AGE.len() + 10 + if attrs.expires { EXPIRES.len() + http_date::LEN } else { 0 }
+        MAX_AGE.len()
+            + 10
+            + if attrs.expires {
+                EXPIRES.len() + http_date::LEN
+            } else {
+                0
+            }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -381,7 +387,10 @@ mod tests {
             render(LifetimeAttrs::new(&a, 7, Some(9_999_999_999))),
             "; Max-Age=9999999999; Expires=Sat, 20 Nov 2286 17:46:46 GMT"
         );
-        assert_eq!(render(LifetimeAttrs::deletion(&a.clone().expires(false))), "; Max-Age=0");
+        assert_eq!(
+            render(LifetimeAttrs::deletion(&a.clone().expires(false))),
+            "; Max-Age=0"
+        );
         assert_eq!(
             render(LifetimeAttrs::deletion(&a)),
             "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
