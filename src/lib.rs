@@ -17,6 +17,11 @@
 //! The core does no I/O: time is an argument and randomness comes from the OS (or an injected
 //! [`RandomSource`] for tests). FORMAT.md specifies the wire format; SECURITY.md the threat model.
 //!
+//! Adapters for web stacks sit behind cargo features and add nothing to the core otherwise:
+//! `http` (the `http` crate's `HeaderMap`: module `http`), `axum` (module `axum`: a layer and a
+//! `Session<T>` extractor) and `actix` (module `actix`: middleware and the same extractor). The
+//! `cli` feature builds the `sealed-session` operator tool (keys, inspect, open).
+//!
 //! # Example
 //!
 //! ```
@@ -47,6 +52,8 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+#[cfg(any(feature = "http", feature = "axum", feature = "actix"))]
+mod adapters;
 mod base64url;
 mod chunk;
 mod codec;
@@ -74,3 +81,12 @@ pub use inspect::Inspection;
 pub use keyring::{KEY_LEN, Key, KeyId, KeyState, Keyring, MAX_KEYS, MIN_MASTER_LEN};
 pub use random::{OsRandom, RandomSource};
 pub use session::{Metadata, Opened, ResealReason, SealedCookies, SessionId};
+
+#[cfg(feature = "actix")]
+pub use adapters::actix;
+#[cfg(feature = "axum")]
+pub use adapters::axum;
+#[cfg(feature = "http")]
+pub use adapters::http;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub use adapters::session::Session;

@@ -1,0 +1,251 @@
+//! axum 0.8: a [`SessionLayer`] that opens the session before the handler and writes it back
+//! after, and the [`Session`] extractor handlers use. Enabled by the `axum` feature.
+//!
+//! ```text
+//! request ──▶ SessionLayer: open the Cookie headers ──▶ handler(Session<T>) ──▶ SessionLayer:
+//!             append Set-Cookie only if the session changed, was cleared, is due for a re-seal
+//!             (key rotation, idle refresh) or its cookies did not open (they are deleted)
+//! ```
+//!
+//! A request whose cookies are tampered with, expired or sealed under an unknown key is served
+//! as a request without a session ([`Session::get`] is `None`); the error is available to the
+//! handler for logging ([`Session::open_error`]) and never reaches the client; the response
+//! deletes those cookies unless the handler sets a new session.
+//!
+//! # Example
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//! use serde::{Deserialize, Serialize};
+//! use sealed_session::{Codec, Keyring, axum::{Session, SessionLayer}};
+//!
+//! #[derive(Serialize, Deserialize, Clone, Default)]
+//! struct Visits { count: u64 }
+//!
+//! async fn home(session: Session<Visits>) -> String {
+//!     match session.update(|v| { v.count += 1; v.count }) {
+//!         Ok(n) => format!("visit number {n}"),
+//!         Err(e) => format!("session not saved: {e}"),
+//!     }
+//! }
+//!
+//! let codec = Codec::<Visits>::builder(Keyring::generate()?).build()?;
+//! let app: Router = Router::new().route("/", get(home)).layer(SessionLayer::new(codec));
+//! # let _ = app;
+//! # Ok::<(), sealed_session::Error>(())
+//! ```
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::time::SystemTime;
+
+use ::axum::extract::FromRequestParts;
+use ::http::request::Parts;
+use ::http::{Request, Response, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::Codec;
+pub use crate::adapters::session::Session;
+
+/// A tower layer that gives every request a [`Session<T>`] opened with `codec`, and appends
+/// the `Set-Cookie` lines it needs to the response.
+///
+/// # Example
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use sealed_session::{Codec, Keyring, axum::{Session, SessionLayer}};
+///
+/// async fn whoami(session: Session<String>) -> String {
+///     session.get().unwrap_or_else(|| "nobody".into())
+/// }
+///
+/// let keyring = Keyring::generate()?; // in production: Keyring::from_text(&env_var)?
+/// let codec = Codec::<String>::builder(keyring).build()?;
+/// let app: Router = Router::new()
+///     .route("/whoami", get(whoami))
+///     .layer(SessionLayer::new(codec));
+/// # let _ = app;
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+pub struct SessionLayer<T> {
+    codec: Codec<T>,
+    clock: fn() -> SystemTime,
+}
+
+impl<T> Clone for SessionLayer<T> {
+    fn clone(&self) -> Self {
+        SessionLayer {
+            codec: self.codec.clone(),
+            clock: self.clock,
+        }
+    }
+}
+
+impl<T> core::fmt::Debug for SessionLayer<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionLayer")
+            .field("codec", &self.codec)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> SessionLayer<T> {
+    /// A layer that opens and seals sessions with `codec`, at [`SystemTime::now`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Keyring, axum::SessionLayer};
+    /// let layer = SessionLayer::new(Codec::<u64>::builder(Keyring::generate()?).build()?);
+    /// # let _ = layer;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn new(codec: Codec<T>) -> Self {
+        SessionLayer {
+            codec,
+            clock: SystemTime::now,
+        }
+    }
+
+    /// Reads the time from `clock` instead of [`SystemTime::now`] (once per request): for
+    /// tests of expiry and rotation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use sealed_session::{Codec, Keyring, axum::SessionLayer};
+    ///
+    /// fn tomorrow() -> SystemTime {
+    ///     SystemTime::now() + Duration::from_secs(24 * 3600)
+    /// }
+    /// let codec = Codec::<u64>::builder(Keyring::generate()?).build()?;
+    /// let layer = SessionLayer::new(codec).clock(tomorrow);
+    /// # let _ = layer;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn clock(mut self, clock: fn() -> SystemTime) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+impl<S, T> Layer<S> for SessionLayer<T> {
+    type Service = SessionService<S, T>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            codec: self.codec.clone(),
+            clock: self.clock,
+        }
+    }
+}
+
+/// The service [`SessionLayer`] wraps around the routes: you do not name it, `Router::layer`
+/// does.
+///
+/// # Example
+///
+/// ```
+/// use tower_layer::Layer;
+/// use sealed_session::{Codec, Keyring, axum::{SessionLayer, SessionService}};
+///
+/// let layer = SessionLayer::new(Codec::<u64>::builder(Keyring::generate()?).build()?);
+/// let service: SessionService<(), u64> = layer.layer(());
+/// # let _ = service;
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+pub struct SessionService<S, T> {
+    inner: S,
+    codec: Codec<T>,
+    clock: fn() -> SystemTime,
+}
+
+impl<S: Clone, T> Clone for SessionService<S, T> {
+    fn clone(&self) -> Self {
+        SessionService {
+            inner: self.inner.clone(),
+            codec: self.codec.clone(),
+            clock: self.clock,
+        }
+    }
+}
+
+impl<S: core::fmt::Debug, T> core::fmt::Debug for SessionService<S, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionService")
+            .field("inner", &self.inner)
+            .field("codec", &self.codec)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    T: Serialize + DeserializeOwned + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let cookies = super::http::request_cookies(request.headers());
+        let session = Session::from_cookies(&self.codec, &cookies, (self.clock)());
+        request.extensions_mut().insert(session.clone());
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = response.await?;
+            // Lines from `seal` and `clear` are always valid header values.
+            let _ = super::http::append_set_cookies(
+                response.headers_mut(),
+                session.set_cookie_headers(),
+            );
+            Ok(response)
+        })
+    }
+}
+
+/// Extracts the request's [`Session<T>`]. Never fails when a [`SessionLayer<T>`] (same `T`)
+/// wraps the route; without one, the rejection is a plain `500 Internal Server Error` that says
+/// so (and holds nothing about the request).
+///
+/// # Example
+///
+/// ```
+/// use sealed_session::axum::Session;
+///
+/// async fn handler(session: Session<u32>) -> &'static str {
+///     if let Some(error) = session.open_error() {
+///         eprintln!("session cookie ignored: {error}");
+///     }
+///     if session.get().is_some() { "welcome back" } else { "hello" }
+/// }
+/// # let _ = handler;
+/// ```
+impl<S, T> FromRequestParts<S> for Session<T>
+where
+    S: Send + Sync,
+    T: Send + 'static,
+{
+    type Rejection = (StatusCode, &'static str);
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Session<T>>().cloned().ok_or((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "sealed-session: no SessionLayer for this session type wraps the route",
+        ))
+    }
+}
