@@ -15,8 +15,8 @@ use crate::{Codec, Error, Metadata, RequestCookies, SealedCookies};
 
 /// One request's session: what its cookies opened to, and what the response will send back.
 ///
-/// Handlers get it from the framework's extractor ([`axum`](crate::axum) or
-/// [`actix`](crate::actix)); it is a cheap handle (one `Arc`), and every clone sees the same
+/// Handlers get it from the framework's extractor (modules `axum` and `actix`, behind the
+/// features of those names); it is a cheap handle (one `Arc`), and every clone sees the same
 /// state.
 ///
 /// * **Reading**: [`get`](Self::get) is the session the request carried, or `None` when it
