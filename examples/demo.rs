@@ -101,7 +101,7 @@ const PRODUCTS: [&str; 8] = [
 /// Item `i` of any cart: deterministic, so scripted clients can predict sizes.
 fn item(i: usize) -> Item {
     Item {
-        sku: 100_000 + u32::try_from(i).unwrap_or(u32::MAX - 100_000),
+        sku: 100_000u32.saturating_add(u32::try_from(i).unwrap_or(u32::MAX)),
         name: PRODUCTS[i % PRODUCTS.len()].to_owned(),
         qty: 1 + (i % 3) as u16,
     }
