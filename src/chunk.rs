@@ -40,7 +40,11 @@ fn chunk_index(base: &str, name: &str) -> Option<usize> {
     }
     let digits = name.strip_prefix(base)?.strip_prefix('.')?;
     // Canonical decimal 1..MAX_CHUNKS only; anything else is some other cookie.
-    if digits.is_empty() || digits.len() > 2 || digits.starts_with('0') {
+    // `usize::from_str` alone would accept a leading `+`.
+    let canonical = matches!(digits.len(), 1 | 2)
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if !canonical {
         return None;
     }
     let index: usize = digits.parse().ok()?;

@@ -671,12 +671,9 @@ fn the_probe_tells_zeroize_on_drop_types_apart() {
     assert!(!declares_zeroize_on_drop!([u8; 32]));
 }
 
-/// `Key` and `Keyring` do wipe their secrets on drop (through the fields above), but they do not
-/// declare it with the `zeroize::ZeroizeOnDrop` marker, so users cannot require it in bounds and
-/// a future field that does not zeroize would go unnoticed.
+/// `Key` and `Keyring` wipe their secrets on drop (through the fields above) and declare it with
+/// the `zeroize::ZeroizeOnDrop` marker, so users can require it in bounds.
 #[test]
-#[ignore = "BUG: Key and Keyring (src/keyring/mod.rs) do not implement zeroize::ZeroizeOnDrop \
-            (their fields zeroize; the marker trait is missing)"]
 fn key_and_keyring_declare_zeroize_on_drop() {
     assert!(declares_zeroize_on_drop!(Key), "Key");
     assert!(declares_zeroize_on_drop!(Keyring), "Keyring");

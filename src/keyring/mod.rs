@@ -319,6 +319,9 @@ impl Key {
     }
 }
 
+/// The secret lives in `Zeroizing`, which wipes it on drop.
+impl zeroize::ZeroizeOnDrop for Key {}
+
 /// Constant-time over the secret.
 impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
@@ -567,6 +570,10 @@ impl Keyring {
             .map(|e| &e.cipher)
     }
 }
+
+/// Its keys wipe their secrets; its ciphers wipe their key schedules (`xaes-256-gcm` and `sha2`
+/// are built with their `zeroize` features).
+impl zeroize::ZeroizeOnDrop for Keyring {}
 
 impl PartialEq for Keyring {
     fn eq(&self, other: &Self) -> bool {
