@@ -1,0 +1,113 @@
+# Shared by scripts/cluster-test.sh, scripts/browser-test.sh and scripts/limits-test.sh
+# (sourced, not run). Everything listens on 127.0.0.1 only.
+
+E2E_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$E2E_ROOT/target}"
+E2E_BIN="$CARGO_TARGET_DIR/release"
+
+e2e_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+# apt-get as root, only for what is missing.
+e2e_apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing $*: install it (apt-get install -y $*) or run as root" >&2
+    return 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+e2e_need_nginx() {
+  # Debian puts nginx in /usr/sbin, which a non-login PATH may lack.
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || e2e_apt_install nginx
+  E2E_NGINX="$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)"
+}
+
+e2e_need_chromium() {
+  command -v chromium >/dev/null 2>&1 || e2e_apt_install chromium
+  E2E_CHROMIUM="$(command -v chromium)"
+}
+
+# The demo and the CLI, built once (release) into $CARGO_TARGET_DIR.
+e2e_build() {
+  e2e_log "cargo build --release --example demo --bin sealed-session --features axum,cli"
+  (cd "$E2E_ROOT" && cargo build --quiet --release --features axum,cli --example demo --bin sealed-session)
+  E2E_DEMO="$E2E_BIN/examples/demo"
+  E2E_CLI="$E2E_BIN/sealed-session"
+}
+
+# N free loopback TCP ports, one per line (bound and released at once: good enough here).
+e2e_free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+for s in socks:
+    print(s.getsockname()[1])
+    s.close()
+PY
+}
+
+# Waits (at most $2 seconds, default 10) until 127.0.0.1:$1 accepts connections.
+e2e_wait_port() {
+  python3 - "$1" "${2:-10}" <<'PY'
+import socket, sys, time
+port, deadline = int(sys.argv[1]), time.monotonic() + float(sys.argv[2])
+while time.monotonic() < deadline:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(f"127.0.0.1:{port} did not accept connections in time")
+PY
+}
+
+# An nginx config for a loopback reverse proxy, every path under $1 (the temp dir).
+# $2: listen port; $3: upstream block body (server lines); $4: extra location directives.
+e2e_nginx_conf() {
+  local dir="$1" port="$2" servers="$3" extra="${4:-}"
+  mkdir -p "$dir/nginx-temp"
+  cat >"$dir/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log warn;
+events { worker_connections 256; }
+http {
+    access_log $dir/nginx-access.log;
+    client_body_temp_path $dir/nginx-temp/body;
+    proxy_temp_path $dir/nginx-temp/proxy;
+    fastcgi_temp_path $dir/nginx-temp/fastcgi;
+    uwsgi_temp_path $dir/nginx-temp/uwsgi;
+    scgi_temp_path $dir/nginx-temp/scgi;
+    upstream nodes {
+$servers
+    }
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            proxy_pass http://nodes;
+            proxy_next_upstream error timeout http_502;
+            proxy_next_upstream_tries 3;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 10s;
+$extra
+        }
+    }
+}
+CONF
+}
+
+# Starts nginx in the foreground as a child of this shell; sets E2E_NGINX_PID.
+e2e_start_nginx() {
+  local dir="$1" port="$2"
+  "$E2E_NGINX" -t -q -p "$dir" -c "$dir/nginx.conf"
+  "$E2E_NGINX" -p "$dir" -c "$dir/nginx.conf" >"$dir/nginx-stdout.log" 2>&1 &
+  E2E_NGINX_PID=$!
+  e2e_wait_port "$port" 10
+}
