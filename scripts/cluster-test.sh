@@ -43,17 +43,30 @@ node_ports=("${ports[1]}" "${ports[2]}" "${ports[3]}")
 # One keyring for every node, from the CLI.
 (umask 077 && "$E2E_CLI" keygen >"$dir/keyring1.txt")
 
-servers=""
-for p in "${node_ports[@]}"; do
-  # A node that refuses a connection is skipped for 1 s; the request goes to the next one.
-  servers+="        server 127.0.0.1:$p max_fails=1 fail_timeout=1s;"$'\n'
-done
+# Round-robin over the 3 nodes: no ip_hash, no sticky cookie. A node that refuses a
+# connection is skipped (the request goes to the next one) and left out for 1 s.
 # nginx keeps a response's whole header in proxy_buffer_size, by default one memory page
 # (4 KiB here): a session's Set-Cookie lines (up to the 6144-byte budget, plus attributes and
 # deletions) need more, or nginx answers 502 "upstream sent too big header".
-proxy_buffers="            proxy_buffer_size 16k;
-            proxy_buffers 8 16k;"
-e2e_nginx_conf "$dir" "$nginx_port" "$servers" "$proxy_buffers"
+servers=""
+for p in "${node_ports[@]}"; do
+  servers+="        server 127.0.0.1:$p max_fails=1 fail_timeout=1s;"$'\n'
+done
+e2e_nginx_conf "$dir" "
+    upstream nodes {
+$servers    }
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / {
+            proxy_pass http://nodes;
+            proxy_next_upstream error timeout http_502;
+            proxy_next_upstream_tries 3;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 10s;
+            proxy_buffer_size 16k;
+            proxy_buffers 8 16k;
+        }
+    }"
 e2e_start_nginx "$dir" "$nginx_port"
 e2e_log "nginx $("$E2E_NGINX" -v 2>&1 | sed 's/.*version: //') on 127.0.0.1:$nginx_port, nodes on ${node_ports[*]}"
 

@@ -66,10 +66,10 @@ sys.exit(f"127.0.0.1:{port} did not accept connections in time")
 PY
 }
 
-# An nginx config for a loopback reverse proxy, every path under $1 (the temp dir).
-# $2: listen port; $3: upstream block body (server lines); $4: extra location directives.
+# Writes $1/nginx.conf: nginx with every path (pid, logs, temp files) under $1, and $2 as the
+# body of its http block (upstreams and servers, listening on 127.0.0.1 only).
 e2e_nginx_conf() {
-  local dir="$1" port="$2" servers="$3" extra="${4:-}"
+  local dir="$1" body="$2"
   mkdir -p "$dir/nginx-temp"
   cat >"$dir/nginx.conf" <<CONF
 daemon off;
@@ -85,20 +85,7 @@ http {
     fastcgi_temp_path $dir/nginx-temp/fastcgi;
     uwsgi_temp_path $dir/nginx-temp/uwsgi;
     scgi_temp_path $dir/nginx-temp/scgi;
-    upstream nodes {
-$servers
-    }
-    server {
-        listen 127.0.0.1:$port;
-        location / {
-            proxy_pass http://nodes;
-            proxy_next_upstream error timeout http_502;
-            proxy_next_upstream_tries 3;
-            proxy_connect_timeout 2s;
-            proxy_read_timeout 10s;
-$extra
-        }
-    }
+$body
 }
 CONF
 }
