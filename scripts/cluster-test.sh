@@ -75,4 +75,4 @@ e2e_log "nginx $("$E2E_NGINX" -v 2>&1 | sed 's/.*version: //') on 127.0.0.1:$ngi
 python3 "$E2E_ROOT/scripts/e2e/cluster.py" "$@" \
   --dir "$dir" --demo "$E2E_DEMO" --cli "$E2E_CLI" --keyring "$dir/keyring1.txt" \
   --nginx-port "$nginx_port" --node-ports "${node_ports[@]}" \
-  --users 5 --max-cookie-bytes 1500 --max-total-bytes 6144 --rotate-in 12
+  --users 5 --max-cookie-bytes 1500 --max-total-bytes 6144 --rotate-in 15

@@ -19,7 +19,14 @@ e2e_apt_install() {
 
 e2e_need_nginx() {
   # Debian puts nginx in /usr/sbin, which a non-login PATH may lack.
-  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || e2e_apt_install nginx
+  if ! command -v nginx >/dev/null 2>&1 && ! [ -x /usr/sbin/nginx ]; then
+    e2e_apt_install nginx
+    # Where services may start, the package starts the system nginx (port 80, every
+    # interface): these tests need only their own, on loopback.
+    if [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
+      /usr/sbin/nginx -s quit || true
+    fi
+  fi
   E2E_NGINX="$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)"
 }
 
