@@ -36,7 +36,7 @@ e2e_wait_port "$port" 15
 e2e_log "$("$E2E_CHROMIUM" --version 2>/dev/null) against the demo on 127.0.0.1:$port"
 
 mkdir -p "$CARGO_TARGET_DIR"
-timeout 120 python3 "$E2E_ROOT/scripts/e2e/browser.py" \
+timeout --foreground 120 python3 "$E2E_ROOT/scripts/e2e/browser.py" \
   --url "http://127.0.0.1:$port/" --chromium "$E2E_CHROMIUM" --log "$dir/chromium.log" \
   --screenshot "$CARGO_TARGET_DIR/browser-test.png" \
   --screenshot-grown "$CARGO_TARGET_DIR/browser-test-grown.png"

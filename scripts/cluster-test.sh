@@ -18,8 +18,13 @@ chmod 711 "$dir"   # nginx workers may run as nobody: they may traverse, not lis
 mkdir -p "$dir/pids"
 cleanup() {
   local status=$?
+  # Nodes the driver left running (it removes the pid file of each node it has reaped).
   for f in "$dir"/pids/*; do
-    [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null || true
+    [ -f "$f" ] || continue
+    pid="$(cat "$f")"
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "examples/demo"; then
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
   done
   if [ -n "${E2E_NGINX_PID:-}" ]; then
     kill -TERM "$E2E_NGINX_PID" 2>/dev/null || true
@@ -72,7 +77,7 @@ e2e_log "nginx $("$E2E_NGINX" -v 2>&1 | sed 's/.*version: //') on 127.0.0.1:$ngi
 
 # Chunks of at most 1500 bytes, so carts cross chunk boundaries quickly; the default total
 # budget (6144 bytes), under nginx's 8 KiB header line.
-python3 "$E2E_ROOT/scripts/e2e/cluster.py" "$@" \
+timeout --foreground 400 python3 "$E2E_ROOT/scripts/e2e/cluster.py" "$@" \
   --dir "$dir" --demo "$E2E_DEMO" --cli "$E2E_CLI" --keyring "$dir/keyring1.txt" \
   --nginx-port "$nginx_port" --node-ports "${node_ports[@]}" \
   --users 5 --max-cookie-bytes 1500 --max-total-bytes 6144 --rotate-in 15

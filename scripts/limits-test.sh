@@ -64,6 +64,6 @@ e2e_log "$("$E2E_NGINX" -v 2>&1 | sed 's/.*version: //'), $("$E2E_CHROMIUM" --ve
 
 args=()
 [ -n "${LIMITS_JSON:-}" ] && args+=(--json "$LIMITS_JSON")
-timeout 180 python3 "$E2E_ROOT/scripts/e2e/limits.py" "${args[@]}" \
+timeout --foreground 180 python3 "$E2E_ROOT/scripts/e2e/limits.py" "${args[@]}" \
   --backend-port "$backend_port" --nginx-default-port "$nginx_default" --nginx-demo-port "$nginx_demo" --nginx-demo-plain-port "$nginx_demo_plain" \
   --chromium "$E2E_CHROMIUM" --log "$dir/chromium.log"

@@ -8,6 +8,7 @@ the stale chunk cookies. Screenshots of both states go to the given paths.
 """
 
 import argparse
+import signal
 import sys
 
 from cdp import Browser, CdpError
@@ -45,6 +46,8 @@ def main():
     p.add_argument("--screenshot-grown", required=True)
     p.add_argument("--log")
     args = p.parse_args()
+    # SIGTERM (from timeout or the script) unwinds like Ctrl-C: what this started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     name = args.cookie_name
 
     def session_cookies(b):

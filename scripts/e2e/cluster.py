@@ -116,6 +116,9 @@ class Node:
             self.proc.kill()
             self.proc.wait(timeout=5)
             raise Failure(f"node {self.name} did not stop on {sig!r}")
+        finally:
+            if self.proc.poll() is not None:  # reaped: its pid may be reused, forget it
+                os.remove(os.path.join(self.args.dir, "pids", self.name))
 
     @property
     def alive(self):
@@ -540,6 +543,8 @@ def main():
     p.add_argument("--max-total-bytes", type=int, default=6144)
     p.add_argument("--self-check-wrong-keyring", action="store_true", help="node3 gets another keyring: must FAIL")
     args = p.parse_args()
+    # SIGTERM (from timeout or the script) unwinds like Ctrl-C: what this started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.makedirs(os.path.join(args.dir, "pids"), exist_ok=True)
     d = Driver(args)
     error = None

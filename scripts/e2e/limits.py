@@ -18,6 +18,7 @@ import http.server
 import json
 import re
 import socket
+import signal
 import sys
 import threading
 import urllib.parse
@@ -228,6 +229,8 @@ def main():
     p.add_argument("--log")
     p.add_argument("--json")
     args = p.parse_args()
+    # SIGTERM (from timeout or the script) unwinds like Ctrl-C: what this started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.backend_port), Backend)
     threading.Thread(target=server.serve_forever, daemon=True).start()
