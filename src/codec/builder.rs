@@ -29,6 +29,11 @@ pub const MAX_COOKIE_BYTES: usize = 4096;
 /// Default limit on the bytes the session's cookies add to the request's `Cookie` header. nginx
 /// (`large_client_header_buffers 4 8k`) and Apache (`LimitRequestFieldSize 8190`) reject a header
 /// line over 8 KiB; 6144 leaves over 2000 bytes of it for `Cookie: ` and the site's other cookies.
+///
+/// The response side has a limit too: a reverse proxy holds each upstream response header in a
+/// buffer (nginx's `proxy_buffer_size` is one 4 KiB page by default) and answers a larger one
+/// with a 502. A response that seals a full session carries its `Set-Cookie` lines, so raise that
+/// buffer (README, "Running in a cluster").
 pub const DEFAULT_MAX_TOTAL_BYTES: usize = 6144;
 
 /// The largest total budget accepted: [`MAX_CHUNKS`] full cookies.
