@@ -179,6 +179,9 @@ pub fn keyring_text(text: &str) {
                 assert_eq!(opened.session, b"fuzz");
             }
             Err(Error::NoSealingKey) => {}
+            // Times are clamped to 9999-12-31T23:59:59Z, so a key activated at the very end
+            // of time leaves no lifetime for a cookie: documented, not a failure.
+            Err(Error::Expired { at }) if at <= now => {}
             Err(e) => panic!("sealing failed with {e:?}"),
         }
     }
