@@ -10,9 +10,10 @@
 //! This file is the facade: it derives the subkeys (HKDF-SHA256, RustCrypto, once per key) and
 //! hands them to the backends, chosen at build time; the wire format is the same with either:
 //!
-//! * XAES-256-GCM: `rustcrypto` (default, pure Rust, RustCrypto's `xaes-256-gcm`) or `awslc`
-//!   (cargo feature `aws-lc`: AWS-LC through `aws-lc-rs`'s safe API, XAES-256-GCM assembled
-//!   there from AES-256 ECB for the two derivation blocks and AES-256-GCM).
+//! * XAES-256-GCM: `awslc` (cargo feature `aws-lc`, on by default: AWS-LC through `aws-lc-rs`'s
+//!   safe API, XAES-256-GCM assembled there from AES-256 ECB for the two derivation blocks and
+//!   AES-256-GCM) or `rustcrypto` (`default-features = false`: pure Rust, RustCrypto's
+//!   `xaes-256-gcm`).
 //! * HMAC-SHA256: RustCrypto's `hmac` in both builds (`awslc` says why).
 //!
 //! The tests below run the C2SP known-answer tests against the XAES-256-GCM in use and, with

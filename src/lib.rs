@@ -22,6 +22,11 @@
 //! `Session<T>` extractor) and `actix` (module `actix`: middleware and the same extractor). The
 //! `cli` feature builds the `sealed-session` operator tool (keys, inspect, open).
 //!
+//! The default feature `aws-lc` runs XAES-256-GCM on AWS-LC (through `aws-lc-rs`), two to three
+//! times faster than the pure-Rust RustCrypto crates; with `default-features = false` the crate
+//! is pure Rust. Both produce the same bytes (the test vectors and C2SP known-answer tests run
+//! against either).
+//!
 //! # Example
 //!
 //! ```
