@@ -25,7 +25,7 @@ use crate::keyring::KeyId;
 /// let err = Error::TooLarge { needed: 9000, budget: 6144 };
 /// assert_eq!(
 ///     err.to_string(),
-///     "sealed session needs 9000 bytes of cookies but the budget is 6144"
+///     "sealed session needs 9000 bytes but the budget is 6144"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,7 +146,7 @@ impl fmt::Display for Error {
             Error::Chunks(chunk) => fmt::Display::fmt(chunk, f),
             Error::TooLarge { needed, budget } => write!(
                 f,
-                "sealed session needs {needed} bytes of cookies but the budget is {budget}"
+                "sealed session needs {needed} bytes but the budget is {budget}"
             ),
             Error::NoSealingKey => f.write_str("no key in the keyring may seal at this time"),
             Error::Serialization { reason } => write!(f, "session (de)serialization: {reason}"),

@@ -82,7 +82,7 @@ fn every_variant_has_a_hand_written_message() {
                 needed: 9000,
                 budget: 6144,
             },
-            "sealed session needs 9000 bytes of cookies but the budget is 6144",
+            "sealed session needs 9000 bytes but the budget is 6144",
         ),
         (
             Error::NoSealingKey,
