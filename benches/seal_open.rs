@@ -23,10 +23,9 @@ fn ours<T: serde::Serialize + serde::de::DeserializeOwned>(
     c: &mut Criterion,
     group: &str,
     label: &str,
-    mode: Mode,
+    codec: Codec<T>,
     value: &T,
 ) {
-    let codec: Codec<T> = codec(mode);
     let lines = codec
         .seal(value, None, &empty_request(), now())
         .unwrap()
@@ -110,8 +109,20 @@ fn cookie_jar(c: &mut Criterion, group: &str, private: bool) {
 
 fn reference(c: &mut Criterion) {
     let session = reference_session();
-    ours(c, "reference", "ours-encrypted", Mode::Encrypted, &session);
-    ours(c, "reference", "ours-signed", Mode::Signed, &session);
+    ours(
+        c,
+        "reference",
+        "ours-encrypted",
+        codec(Mode::Encrypted),
+        &session,
+    );
+    ours(c, "reference", "ours-signed", codec(Mode::Signed), &session);
+    // Bench-only: the same with the kernel's vDSO getrandom instead of the system call, what
+    // `OsRandom` costs where the C library uses the vDSO (glibc 2.41+). Not a product option.
+    if vdso_available() {
+        let vdso = codec_vdso(Mode::Encrypted);
+        ours(c, "reference", "ours-encrypted-vdso", vdso, &session);
+    }
     cookie_jar(c, "reference", true);
     cookie_jar(c, "reference", false);
 }
@@ -193,11 +204,12 @@ fn floors(c: &mut Criterion) {
             })
         });
 
-        for (label, mode) in [
-            ("ours-encrypted", Mode::Encrypted),
-            ("ours-signed", Mode::Signed),
-        ] {
-            let codec: Codec<()> = codec(mode);
+        let codecs: [(&str, Codec<()>); 3] = [
+            ("ours-encrypted", codec(Mode::Encrypted)),
+            ("ours-signed", codec(Mode::Signed)),
+            ("ours-encrypted-vdso", codec_vdso(Mode::Encrypted)),
+        ];
+        for (label, codec) in codecs {
             let lines = codec
                 .seal_bytes(&data, None, &empty_request(), now())
                 .unwrap();

@@ -74,3 +74,45 @@ pub fn empty_request() -> RequestCookies<'static> {
 pub fn cookie_key() -> cookie::Key {
     cookie::Key::from(&[0x42; 64])
 }
+
+/// The kernel's vDSO `getrandom` (Linux 6.11 and later), called directly through the
+/// `vdso-rng` crate: what `OsRandom`'s `getrandom(3)` costs where the C library routes it
+/// through the vDSO (glibc 2.41 and later). Like the system call it keeps no generator state in
+/// the process that a fork could duplicate (the kernel wipes the state on fork and reseeds it on
+/// VM fork). A benchmark-only source: it shows the bound the system call sets on this machine.
+pub struct VdsoRandom;
+
+impl sealed_session::RandomSource for VdsoRandom {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), sealed_session::Error> {
+        use std::cell::RefCell;
+        use std::sync::LazyLock;
+        static POOL: LazyLock<Option<vdso_rng::Pool>> =
+            LazyLock::new(|| vdso_rng::Pool::new().ok());
+        thread_local! {
+            static STATE: RefCell<Option<vdso_rng::LocalState<'static>>> = RefCell::new(
+                POOL.as_ref().and_then(|pool| vdso_rng::LocalState::new(pool).ok()),
+            );
+        }
+        STATE.with(|state| match state.borrow_mut().as_mut() {
+            Some(state) => state
+                .fill(dest, 0)
+                .map_err(|_| sealed_session::Error::Randomness),
+            None => sealed_session::RandomSource::fill(&sealed_session::OsRandom, dest),
+        })
+    }
+}
+
+/// Whether the vDSO path is available here (else `VdsoRandom` falls back to the system call).
+pub fn vdso_available() -> bool {
+    vdso_rng::Pool::new().is_ok()
+}
+
+/// `codec` with the vDSO random source.
+pub fn codec_vdso<T>(mode: Mode) -> Codec<T> {
+    Codec::builder(keyring())
+        .mode(mode)
+        .max_total_bytes(MAX_TOTAL_BYTES)
+        .random_source(std::sync::Arc::new(VdsoRandom))
+        .build()
+        .unwrap()
+}
