@@ -222,7 +222,7 @@ fn main() {
                                 &mut buf,
                             )
                             .unwrap();
-                        black_box(tag);
+                        let _sealed = black_box(tag);
                     }
                 });
             }
