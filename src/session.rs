@@ -332,7 +332,7 @@ pub struct Opened<T> {
 /// }
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SealedCookies {
     pub(crate) headers: Vec<String>,
     pub(crate) chunk_count: usize,
@@ -436,6 +436,25 @@ impl SealedCookies {
     /// ```
     pub fn metadata(&self) -> &Metadata {
         &self.metadata
+    }
+}
+
+/// Cookie names and lengths only: the values are live credentials (they open the session on
+/// any node), so they stay out of logs.
+impl fmt::Debug for SealedCookies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<(&str, usize)> = self
+            .headers
+            .iter()
+            .map(|l| (l.split('=').next().unwrap_or_default(), l.len()))
+            .collect();
+        f.debug_struct("SealedCookies")
+            .field("lines", &lines)
+            .field("chunk_count", &self.chunk_count)
+            .field("deleted", &self.deleted)
+            .field("cookie_header_bytes", &self.cookie_header_bytes)
+            .field("metadata", &self.metadata)
+            .finish()
     }
 }
 

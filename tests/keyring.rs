@@ -459,3 +459,43 @@ mod text_parser_never_panics {
         }
     }
 }
+
+/// A node whose clock runs behind sees a value already sealed under the next key (scheduled
+/// here, not yet primary): it opens, and no re-seal is asked for, which would move the session
+/// back to the older key (FORMAT.md 3.1 step 7).
+#[test]
+fn a_value_under_a_newer_scheduled_key_asks_for_no_reseal() {
+    let old = key(1, 1);
+    let new = key(2, 2).with_not_before(at(100));
+    let ahead = Codec::<u32>::builder(Keyring::new([old.clone(), new.clone()]).unwrap())
+        .build()
+        .unwrap();
+    // The fast node, at T0+100, seals under the new key.
+    let sealed = ahead
+        .seal(&5, None, &RequestCookies::new(), at(100))
+        .unwrap();
+    assert_eq!(sealed.metadata().key_id(), KeyId::new(2));
+    let header = cookie_header(&sealed);
+    // The slow node, still at T0+95, opens it without asking to re-seal under key 1.
+    let opened = ahead
+        .open(&RequestCookies::from_header(&header), at(95))
+        .unwrap()
+        .unwrap();
+    assert_eq!(opened.session, 5);
+    assert_eq!(opened.metadata.reseal_reason(), None);
+    // Whereas a value under the old key, once the new one is primary, asks for one.
+    let under_old = ahead
+        .seal(&5, None, &RequestCookies::new(), at(95))
+        .unwrap();
+    let opened = ahead
+        .open(
+            &RequestCookies::from_header(&cookie_header(&under_old)),
+            at(100),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        opened.metadata.reseal_reason(),
+        Some(sealed_session::ResealReason::NonPrimaryKey)
+    );
+}

@@ -562,8 +562,7 @@ impl<T> Codec<T> {
             })?;
         let (inner, data) = envelope::open(header, &mut buf, cipher, &s.binding)?;
         let expires_at = s.expiry.check(inner.issued_at, inner.sealed_at, now)?;
-        let primary = s.keyring.primary_entry(now).map(|(key, _)| key.id());
-        let reseal = if primary.is_some_and(|p| p != header.key_id) {
+        let reseal = if s.keyring.superseded(header.key_id, now) {
             Some(ResealReason::NonPrimaryKey)
         } else if s.expiry.idle_refresh_due(inner.sealed_at, now) {
             Some(ResealReason::IdleRefresh)
@@ -592,7 +591,9 @@ impl<T: Serialize> Codec<T> {
     /// * `previous`: the metadata `open` returned for this session, so the session keeps its id
     ///   and its absolute deadline; `None` starts a new session (fresh id, issued now).
     /// * `request`: the request's cookies, so chunks the client holds but no longer needs are
-    ///   deleted (`Max-Age=0` lines are appended).
+    ///   deleted (`Max-Age=0` lines are appended). Pass what the request carried, not an empty
+    ///   [`RequestCookies`], whenever it may hold the session's cookies: a chunk left behind makes
+    ///   the next `open` fail with [`ChunkError::Extra`](crate::ChunkError::Extra).
     /// * `now`: the current time; it decides the sealing key and the expiry attributes.
     ///
     /// Fails with [`Error::TooLarge`] before anything is encrypted when the session would not
@@ -631,7 +632,9 @@ impl<T: Serialize> Codec<T> {
 
     /// Seals `session` into one unchunked base64url token for an `Authorization` header or a
     /// URL, with the same protections as a cookie. A token is exactly what an unchunked cookie
-    /// value would be, bound to the same cookie name and purpose. Fails with
+    /// value would be, bound to the same cookie name and purpose, so a token and a cookie of one
+    /// codec are the same credential: where tokens travel in URLs (logs, `Referer`) and should
+    /// not open as cookies, seal them with a codec of another purpose. Fails with
     /// [`Error::TooLarge`] when the token would exceed the total budget.
     ///
     /// # Example

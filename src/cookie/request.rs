@@ -19,7 +19,7 @@
 /// assert_eq!(pairs, [("theme", "dark"), ("session", "abc"), ("lang", "en")]);
 /// assert_eq!(cookies.get("session"), Some("abc"));
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RequestCookies<'a> {
     /// The first header lives inline, so the common one-header request allocates nothing.
     first: Option<&'a str>,
@@ -97,6 +97,18 @@ impl<'a> RequestCookies<'a> {
     /// ```
     pub fn get(&self, name: &str) -> Option<&'a str> {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}
+
+/// Cookie names only: the values may be live session credentials, so they stay out of logs.
+impl core::fmt::Debug for RequestCookies<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RequestCookies")
+            .field(
+                "names",
+                &self.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+            )
+            .finish()
     }
 }
 

@@ -561,6 +561,20 @@ impl Keyring {
             .map(|e| (&e.key, &e.cipher))
     }
 
+    /// Whether a value sealed under `id` should move to the primary: `id` is an older key than
+    /// the primary (an earlier `not_before`). A key newer than this node's primary (scheduled,
+    /// but already sealing on a node whose clock runs ahead) is not superseded: re-sealing under
+    /// the older primary would move the session backwards.
+    pub(crate) fn superseded(&self, id: KeyId, now: u64) -> bool {
+        let Some((primary, _)) = self.primary_entry(now) else {
+            return false;
+        };
+        self.entries
+            .iter()
+            .find(|e| e.key.id == id)
+            .is_some_and(|e| e.key.id != primary.id && e.key.not_before < primary.not_before)
+    }
+
     /// The cipher for `id` if the ring holds it and it is not past `not_after`. Ids are public;
     /// the scan compares them in constant time anyway and is bounded by [`MAX_KEYS`].
     pub(crate) fn opener(&self, id: KeyId, now: u64) -> Option<&KeyCipher> {

@@ -584,7 +584,9 @@ class Codec:
         exp = self.check_times(issued_at, sealed_at, now)
         reseal = None
         primary = self.keyring.primary(now)
-        if primary is None or primary.id != key_id:
+        nb = lambda k: k.not_before if k.not_before is not None else -1
+        # Section 3.1 step 7: only a key older than the primary asks for a re-seal.
+        if primary is not None and primary.id != key_id and nb(key) < nb(primary):
             reseal = "non_primary"
         elif self.config.idle is not None and now - sealed_at >= -(-self.config.idle // 2):
             reseal = "idle_refresh"
@@ -684,19 +686,21 @@ class Codec:
 
     def open_cookies(self, headers: list[str], now: int) -> Optional[Opened]:
         """Section 5.3. Returns None when the request carries no session."""
-        slots = self._slots(parse_cookie_headers(headers))
+        pairs = parse_cookie_headers(headers)
+        slots = self._slots(pairs, raise_duplicates=False)
         if not slots:
             return None
+        # Step 3: the budget, over the first cookie of each slot; step 4: duplicates.
         total = cookie_header_bytes([slots[i] for i in sorted(slots)])
         if total > self.config.max_total_bytes:
             raise SealedSessionError("too_large", "cookies over the total budget",
                                      needed=total, allowed=self.config.max_total_bytes)
+        self._slots(pairs)
         if 0 not in slots:
             raise SealedSessionError("missing_chunk", index=0)
         first = b64_decode(slots[0][1])
-        if not first:
-            raise SealedSessionError("malformed", "empty value")
-        if first[0] != FORMAT_CHUNK:
+        if not first[:1] == bytes([FORMAT_CHUNK]):
+            # Not a frame (an empty value included): a whole envelope, alone.
             extra = sorted(i for i in slots if i != 0)
             if extra:
                 raise SealedSessionError("extra_chunk", index=extra[0])

@@ -1,0 +1,66 @@
+//! The framework-independent `Session<T>` handle: which open failures delete the cookies.
+#![cfg(any(feature = "axum", feature = "actix"))]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sealed_session::{Codec, Error, Key, KeyId, Keyring, RequestCookies, Session};
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+}
+
+fn cookie_of(codec: &Codec<u32>, now: SystemTime) -> String {
+    let sealed = codec.seal(&7, None, &RequestCookies::new(), now).unwrap();
+    sealed.headers()[0].split(';').next().unwrap().to_owned()
+}
+
+#[test]
+fn a_key_this_node_does_not_hold_yet_leaves_the_cookies_alone() {
+    // Node A already has the new key; node B (this one) does not yet.
+    let a = Codec::<u32>::builder(Keyring::new([Key::new(KeyId::new(2), [2; 32])]).unwrap())
+        .build()
+        .unwrap();
+    let b = Codec::<u32>::builder(Keyring::new([Key::new(KeyId::new(1), [1; 32])]).unwrap())
+        .build()
+        .unwrap();
+    let cookie = cookie_of(&a, at(0));
+    let session = Session::from_cookies(&b, &RequestCookies::from_header(&cookie), at(0));
+    assert_eq!(session.get(), None);
+    assert!(matches!(
+        session.open_error(),
+        Some(Error::UnknownKey { .. })
+    ));
+    assert!(
+        session.set_cookie_headers().is_empty(),
+        "deleted a cookie another node opens"
+    );
+}
+
+#[test]
+fn a_value_dated_ahead_of_this_clock_leaves_the_cookies_alone() {
+    let codec = Codec::<u32>::builder(Keyring::new([Key::new(KeyId::new(1), [1; 32])]).unwrap())
+        .build()
+        .unwrap();
+    let cookie = cookie_of(&codec, at(3600));
+    let session = Session::from_cookies(&codec, &RequestCookies::from_header(&cookie), at(0));
+    assert_eq!(session.open_error(), Some(Error::NotYetValid));
+    assert!(session.set_cookie_headers().is_empty());
+}
+
+#[test]
+fn a_forged_or_expired_cookie_is_deleted() {
+    let codec = Codec::<u32>::builder(Keyring::new([Key::new(KeyId::new(1), [1; 32])]).unwrap())
+        .build()
+        .unwrap();
+    let cookie = cookie_of(&codec, at(0));
+    let expired = Session::from_cookies(&codec, &RequestCookies::from_header(&cookie), at(999_999));
+    assert!(matches!(expired.open_error(), Some(Error::Expired { .. })));
+    assert!(expired.set_cookie_headers()[0].contains("Max-Age=0"));
+
+    let mut forged = cookie.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let session = Session::from_cookies(&codec, &RequestCookies::from_header(&forged), at(0));
+    assert_eq!(session.open_error(), Some(Error::Authentication));
+    assert!(session.set_cookie_headers()[0].contains("Max-Age=0"));
+}
