@@ -64,3 +64,19 @@ fn a_forged_or_expired_cookie_is_deleted() {
     assert_eq!(session.open_error(), Some(Error::Authentication));
     assert!(session.set_cookie_headers()[0].contains("Max-Age=0"));
 }
+
+#[test]
+fn a_cookie_under_a_retired_key_is_deleted() {
+    let retired = Key::new(KeyId::new(1), [1; 32]).with_not_after(at(100));
+    let current = Key::new(KeyId::new(2), [2; 32]).with_not_before(at(50));
+    let codec = Codec::<u32>::builder(Keyring::new([retired, current]).unwrap())
+        .build()
+        .unwrap();
+    let cookie = cookie_of(&codec, at(0));
+    let session = Session::from_cookies(&codec, &RequestCookies::from_header(&cookie), at(200));
+    assert!(matches!(
+        session.open_error(),
+        Some(Error::UnknownKey { .. })
+    ));
+    assert!(session.set_cookie_headers()[0].contains("Max-Age=0"));
+}

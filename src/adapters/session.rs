@@ -24,9 +24,10 @@ use crate::{Codec, Error, Metadata, RequestCookies, SealedCookies};
 ///   unknown key, ...). Such cookies are treated as no session, their error is kept for logging
 ///   ([`open_error`](Self::open_error), whose text holds no secret), and they are deleted by the
 ///   response unless the handler sets a new session, or unless the failure may pass by itself:
-///   a key id this node does not hold yet ([`Error::UnknownKey`], a keyring roll-out in
+///   a key id this node does not hold at all ([`Error::UnknownKey`], a keyring roll-out in
 ///   progress) or a value dated ahead of this node's clock ([`Error::NotYetValid`]) leaves the
-///   cookies alone, so another node or a later request can still open them.
+///   cookies alone, so another node or a later request can still open them (a key the keyring
+///   holds but has retired never opens again: its cookies are deleted).
 /// * **Changing**: [`set`](Self::set) and [`update`](Self::update) seal at once, so a session
 ///   too large for the cookie budget is an error the handler sees ([`Error::TooLarge`]) and the
 ///   previous value stays in place; [`clear`](Self::clear) signs out.
@@ -395,14 +396,23 @@ fn flush<T: Serialize>(state: &mut State<T>) {
             state.metadata = Some(sealed.metadata().clone());
             state.write = Write::Sealed(sealed);
         }
-    } else if state.open_error.as_ref().is_some_and(is_permanent) {
+    } else if state
+        .open_error
+        .as_ref()
+        .is_some_and(|e| is_permanent(e, state.codec.keyring(), state.now))
+    {
         state.write = Write::Cleared(state.codec.clear(&request));
     }
 }
 
 /// Whether cookies that failed to open never will, so deleting them loses nothing. A key this
-/// node does not hold yet (a keyring roll-out in progress) or a value dated slightly ahead of a
-/// slow clock may open on another node or a moment later: those cookies are left alone.
-fn is_permanent(error: &Error) -> bool {
-    !matches!(error, Error::UnknownKey { .. } | Error::NotYetValid)
+/// node does not hold at all (a keyring roll-out in progress) or a value dated slightly ahead of
+/// a slow clock may open on another node or a moment later: those cookies are left alone. A key
+/// the keyring holds but has retired (past its `not_after`) never opens again.
+fn is_permanent(error: &Error, keyring: &crate::Keyring, now: SystemTime) -> bool {
+    match error {
+        Error::UnknownKey { key_id } => keyring.state(*key_id, now).is_some(),
+        Error::NotYetValid => false,
+        _ => true,
+    }
 }
