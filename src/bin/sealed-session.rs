@@ -448,6 +448,19 @@ fn keyring_add(parsed: &Parsed) -> Outcome {
     print_keyring(&ring)
 }
 
+/// The ring's keys, with key `id` replaced by `change(key)`.
+fn with_key_changed(ring: &Keyring, id: KeyId, change: impl Fn(Key) -> Key) -> Vec<Key> {
+    ring.keys()
+        .map(|k| {
+            if k.id() == id {
+                change(k.clone())
+            } else {
+                k.clone()
+            }
+        })
+        .collect()
+}
+
 fn keyring_promote(parsed: &Parsed) -> Outcome {
     let ring = load_keyring(parsed)?;
     let id = parse_id(parsed.positional(0).unwrap_or_default())?;
@@ -459,17 +472,9 @@ fn keyring_promote(parsed: &Parsed) -> Outcome {
             "key {id} stops opening values at or before then; it cannot be promoted"
         )));
     }
-    let keys: Vec<Key> = ring
-        .keys()
-        .map(|k| {
-            if k.id() == id {
-                k.clone().with_not_before(system_time(at))
-            } else {
-                k.clone()
-            }
-        })
-        .collect();
-    let ring = rebuild(keys)?;
+    let ring = rebuild(with_key_changed(&ring, id, |k| {
+        k.with_not_before(system_time(at))
+    }))?;
     if ring.primary(system_time(at)).map(Key::id) != Some(id) {
         return Err(input(format!(
             "key {id} would still not be the primary at {}: another key's not_before is later",
@@ -502,17 +507,9 @@ fn keyring_retire(parsed: &Parsed) -> Outcome {
             "key {id} would retire before it starts sealing; remove it instead"
         )));
     }
-    let keys: Vec<Key> = ring
-        .keys()
-        .map(|k| {
-            if k.id() == id {
-                k.clone().with_not_after(system_time(at))
-            } else {
-                k.clone()
-            }
-        })
-        .collect();
-    let ring = rebuild(keys)?;
+    let ring = rebuild(with_key_changed(&ring, id, |k| {
+        k.with_not_after(system_time(at))
+    }))?;
     if ring.primary(system_time(at)).is_none() {
         return Err(input(format!(
             "retiring key {id} would leave no key that seals at {}; add and promote another first",
