@@ -19,12 +19,12 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use common::{CountingRandom, b64_decode, b64_encode};
+use common::{CountingRandom, Replay, b64_decode, b64_encode};
 use sealed_session::{
     ChunkError, Codec, Error, Expiry, Key, KeyId, Keyring, Mode, RandomSource, RequestCookies,
 };
@@ -38,21 +38,6 @@ const FRAME_HEADER_LEN: usize = 7;
 
 // ---------------------------------------------------------------------------------------------
 // Vectors and codecs, rebuilt from the vector's inputs as tests/vectors.rs does.
-
-/// Returns the vector's bytes in order and fails once they run out (copied from tests/vectors.rs).
-struct Replay(Mutex<Vec<u8>>);
-
-impl RandomSource for Replay {
-    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
-        let mut left = self.0.lock().unwrap();
-        if left.len() < dest.len() {
-            return Err(Error::Randomness);
-        }
-        dest.copy_from_slice(&left[..dest.len()]);
-        left.drain(..dest.len());
-        Ok(())
-    }
-}
 
 fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
@@ -139,13 +124,13 @@ impl Vector {
         let now = v["now"].as_u64().unwrap();
         let payload = hex::decode(v["payload"].as_str().unwrap()).unwrap();
         let random = hex::decode(v["random"].as_str().unwrap()).unwrap();
-        let codec = config.codec(Arc::new(Replay(Mutex::new(random))));
+        let codec = config.codec(Replay::new(random));
         let previous = v["previous"].as_object().map(|p| {
             let mut random = hex::decode(p["session_id"].as_str().unwrap()).unwrap();
             random.extend([0u8; 24]);
             let issued = p["issued_at"].as_u64().unwrap();
             config
-                .codec(Arc::new(Replay(Mutex::new(random))))
+                .codec(Replay::new(random))
                 .seal_bytes(b"", None, &RequestCookies::new(), at(issued))
                 .unwrap()
                 .metadata()

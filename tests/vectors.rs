@@ -5,42 +5,18 @@
 //! `SEALED_SESSION_WRITE_VECTORS=1 cargo test --test vectors` rewrites the outputs in place
 //! (only after a deliberate format change: the outputs are the format's contract).
 
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::Arc;
+
+use common::Replay;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use sealed_session::{
-    Codec, Error, Expiry, Key, Keyring, Metadata, Mode, RandomSource, RequestCookies,
-};
+use sealed_session::{Codec, Expiry, Key, Keyring, Metadata, Mode, RandomSource, RequestCookies};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors.json");
-
-/// Returns the vector's bytes in order and fails once they run out (so a vector that lists
-/// too few or too many random bytes is caught).
-struct Replay(Mutex<Vec<u8>>);
-
-impl Replay {
-    fn new(bytes: Vec<u8>) -> Arc<Self> {
-        Arc::new(Replay(Mutex::new(bytes)))
-    }
-
-    fn remaining(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-}
-
-impl RandomSource for Replay {
-    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
-        let mut left = self.0.lock().unwrap();
-        if left.len() < dest.len() {
-            return Err(Error::Randomness);
-        }
-        dest.copy_from_slice(&left[..dest.len()]);
-        left.drain(..dest.len());
-        Ok(())
-    }
-}
 
 fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)

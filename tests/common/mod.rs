@@ -156,3 +156,29 @@ pub fn b64_len(n: usize) -> usize {
             _ => 3,
         }
 }
+
+/// A random source that returns given bytes in order and fails once they run out, so a test
+/// vector that lists too few or too many random bytes is caught.
+pub struct Replay(std::sync::Mutex<Vec<u8>>);
+
+impl Replay {
+    pub fn new(bytes: Vec<u8>) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Replay(std::sync::Mutex::new(bytes)))
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+impl RandomSource for Replay {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+        let mut left = self.0.lock().unwrap();
+        if left.len() < dest.len() {
+            return Err(Error::Randomness);
+        }
+        dest.copy_from_slice(&left[..dest.len()]);
+        left.drain(..dest.len());
+        Ok(())
+    }
+}
