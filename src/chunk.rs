@@ -51,63 +51,83 @@ fn chunk_index(base: &str, name: &str) -> Option<usize> {
     (index < MAX_CHUNKS).then_some(index)
 }
 
-/// The request's cookies that carry chunk names, by index.
+/// Most cookies kept per chunk name. Several cookies of one name reach the server when a
+/// sibling subdomain plants one with a narrower path (cookie tossing); a few are enough to find
+/// the one that belongs to the head chunk, and the cap bounds the work.
+const MAX_CANDIDATES: usize = 4;
+
+/// The request's cookies that carry chunk names, by index: up to [`MAX_CANDIDATES`] per name.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Slots<'a> {
-    values: [Option<&'a str>; MAX_CHUNKS],
-    duplicate: Option<usize>,
+    values: [[Option<&'a str>; MAX_CANDIDATES]; MAX_CHUNKS],
+    counts: [usize; MAX_CHUNKS],
+    header_bytes: usize,
 }
 
 impl<'a> Slots<'a> {
     /// Collects the chunk-named cookies: one scan, no allocation.
     pub(crate) fn collect(cookies: &RequestCookies<'a>, base: &str) -> Self {
         let mut slots = Slots::default();
+        let mut cookies_seen = 0usize;
         for (name, value) in cookies.iter() {
             if let Some(i) = chunk_index(base, name) {
-                if slots.values[i].is_some() {
-                    slots.duplicate.get_or_insert(i);
-                } else {
-                    slots.values[i] = Some(value);
+                if let Some(free) = slots.values[i].get_mut(slots.counts[i]) {
+                    *free = Some(value);
                 }
+                slots.counts[i] += 1;
+                // Every cookie of the session's names counts toward the budget, ignored or not.
+                slots.header_bytes = slots
+                    .header_bytes
+                    .saturating_add(name.len() + 1 + value.len());
+                cookies_seen += 1;
             }
         }
+        slots.header_bytes = slots
+            .header_bytes
+            .saturating_add(2 * cookies_seen.saturating_sub(1));
         slots
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.values.iter().all(Option::is_none)
+        self.counts.iter().all(|&c| c == 0)
+    }
+
+    /// Whether the head (the cookie named exactly `base`) is present. Without it the other
+    /// chunk cookies are leftovers: they open nothing, and the next write deletes them.
+    pub(crate) fn has_head(&self) -> bool {
+        self.counts[0] > 0
     }
 
     /// Indices of the chunk names the request carries.
     pub(crate) fn present(&self) -> impl Iterator<Item = usize> + Clone + '_ {
-        (0..MAX_CHUNKS).filter(|&i| self.values[i].is_some())
+        (0..MAX_CHUNKS).filter(|&i| self.counts[i] > 0)
     }
 
-    /// Bytes these cookies take in the request's `Cookie` header (`name=value` and separators).
-    pub(crate) fn header_bytes(&self, base: &str) -> usize {
-        let pairs = self.present().map(|i| {
-            let suffix = if i == 0 { 0 } else { 1 + digits(i) };
-            base.len() + suffix + 1 + self.values[i].map_or(0, str::len)
-        });
-        let (count, sum) = pairs.fold((0usize, 0usize), |(c, s), n| (c + 1, s + n));
-        sum + 2 * count.saturating_sub(1)
+    /// Bytes these cookies take in the request's `Cookie` header (`name=value` and separators),
+    /// every cookie of the session's names counted, duplicates included.
+    pub(crate) fn header_bytes(&self) -> usize {
+        self.header_bytes
     }
 
-    /// Joins the chunks into `out` (the envelope). Call only after checking the size.
+    /// Decodes the head and joins the chunks it announces into the envelope, appended to `out`
+    /// (FORMAT.md 5.3). Cookies of chunk names at or beyond the announced count, or of another
+    /// generation beside the one that matches, are ignored: concurrent responses leave such
+    /// leftovers in a browser's jar, and opening must not fail over them.
     pub(crate) fn join(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        if let Some(index) = self.duplicate {
-            return Err(ChunkError::Duplicate { index }.into());
+        match self.counts[0] {
+            0 => return Err(ChunkError::Missing { index: 0 }.into()),
+            1 => {}
+            // Two heads: which one the app wrote cannot be told without trying keys; one may be
+            // planted. Ambiguous, so an error, never a guess.
+            _ => return Err(ChunkError::Duplicate { index: 0 }.into()),
         }
-        let Some(first) = self.values[0] else {
+        let Some(first) = self.values[0][0] else {
             return Err(ChunkError::Missing { index: 0 }.into());
         };
         base64url::decode_to(first, out)?;
         if out.first() != Some(&FRAME_MARKER) {
-            // A whole envelope in one cookie: no other chunk may be present.
-            return match self.present().find(|&i| i > 0) {
-                Some(index) => Err(ChunkError::Extra { index }.into()),
-                None => Ok(()),
-            };
+            // A whole envelope in one cookie; chunk cookies beside it are leftovers.
+            return Ok(());
         }
         let header = FrameHeader::read(out)?;
         if header.index != 0 {
@@ -121,27 +141,59 @@ impl<'a> Slots<'a> {
             }
             .into());
         }
-        if let Some(index) = self.present().find(|&i| i >= count) {
-            return Err(ChunkError::Extra { index }.into());
-        }
         out.drain(..FRAME_HEADER_LEN);
         for index in 1..count {
-            let value = self.values[index].ok_or(ChunkError::Missing { index })?;
-            let start = out.len();
-            base64url::decode_to(value, out)?;
-            let h = FrameHeader::read(&out[start..])?;
-            if h.index != index || h.count != count || h.generation != header.generation {
-                return Err(ChunkError::MixedGeneration.into());
-            }
-            out.copy_within(start + FRAME_HEADER_LEN.., start);
-            out.truncate(out.len() - FRAME_HEADER_LEN);
+            self.append_piece(index, &header, out)?;
         }
         if out.len() < GENERATION_LEN || out[out.len() - GENERATION_LEN..] != header.generation {
             return Err(ChunkError::MixedGeneration.into());
         }
         Ok(())
     }
+
+    /// Appends the piece of the one cookie named for chunk `index` whose frame matches the head
+    /// (index, count, generation); other cookies of that name are ignored.
+    fn append_piece(&self, index: usize, head: &FrameHeader, out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.counts[index] == 0 {
+            return Err(ChunkError::Missing { index }.into());
+        }
+        if self.counts[index] > MAX_CANDIDATES {
+            return Err(ChunkError::Duplicate { index }.into());
+        }
+        let mut found = false;
+        let mut mismatch: Option<Error> = None;
+        for value in self.values[index].iter().flatten() {
+            let start = out.len();
+            let matches = match base64url::decode_to(value, out)
+                .and_then(|()| FrameHeader::read(&out[start..]))
+            {
+                Ok(h) => h.index == index && h.count == head.count && h.generation == head.generation,
+                Err(e) => {
+                    mismatch.get_or_insert(e);
+                    false
+                }
+            };
+            if !matches {
+                mismatch.get_or_insert(ChunkError::MixedGeneration.into());
+                out.truncate(start);
+                continue;
+            }
+            if found {
+                // Two cookies claim the same piece of the same seal: ambiguous.
+                return Err(ChunkError::Duplicate { index }.into());
+            }
+            found = true;
+            out.copy_within(start + FRAME_HEADER_LEN.., start);
+            out.truncate(out.len() - FRAME_HEADER_LEN);
+        }
+        match (found, mismatch) {
+            (true, _) => Ok(()),
+            (false, Some(e)) => Err(e),
+            (false, None) => Err(ChunkError::Missing { index }.into()),
+        }
+    }
 }
+
 
 struct FrameHeader {
     index: usize,

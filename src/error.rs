@@ -40,9 +40,15 @@ pub enum Error {
         /// Which structural rule the input broke.
         reason: &'static str,
     },
-    /// The value names a key id that this keyring does not hold (or holds only past the key's
-    /// `not_after`).
+    /// The value names a key id that this keyring does not hold. Another node's keyring may
+    /// (a key roll-out in progress): the adapters leave such cookies alone.
     UnknownKey {
+        /// The key id the value carried (key ids are public).
+        key_id: KeyId,
+    },
+    /// The value names a key this keyring holds but has retired (past its `not_after`): it
+    /// never opens again, on any node that holds the same keyring.
+    RetiredKey {
         /// The key id the value carried (key ids are public).
         key_id: KeyId,
     },
@@ -69,11 +75,27 @@ pub enum Error {
     /// No key in the keyring may seal at this time (every key's `not_before` is still in the
     /// future, or every key is past its `not_after`).
     NoSealingKey,
-    /// Authentication succeeded but the payload did not deserialize as the session type (the
-    /// type changed since the value was sealed) or the session could not be serialized.
+    /// Authentication succeeded but the payload did not deserialize as the session type of its
+    /// schema version (the type changed without a new schema version), or the session could
+    /// not be serialized.
     Serialization {
         /// A fixed description; the payload itself is never included.
         reason: &'static str,
+    },
+    /// Authentication succeeded but the value was written in a schema version of the session
+    /// type that this codec does not read (a newer release wrote it, or an older version no
+    /// longer registered): see [`CodecBuilder::open_older_schema`](crate::CodecBuilder::open_older_schema).
+    UnknownSchema {
+        /// The schema version the value carries.
+        version: u32,
+    },
+    /// A write (set, update, sign-in) was refused because the request carries session cookies
+    /// that this node cannot read but another node or a later request may (`cause`): replacing
+    /// them could destroy a live session. Answer 503 with `Retry-After`, so the load balancer
+    /// or the client tries again (another node, or once the cause has passed).
+    OverwriteRefused {
+        /// Why the request's session did not open here.
+        cause: Box<Error>,
     },
     /// A keyring's text form could not be parsed.
     InvalidKeyring {
@@ -110,12 +132,15 @@ pub enum ChunkError {
         /// The missing chunk's index.
         index: usize,
     },
-    /// The request carries two cookies with the same chunk name.
+    /// The request carries two head cookies, or two cookies of one chunk name that both match
+    /// the head (or more than four of one chunk name): ambiguous, never guessed at.
     Duplicate {
         /// The duplicated chunk's index.
         index: usize,
     },
-    /// The request carries a chunk beyond the count the first chunk announces.
+    /// The request carries a chunk beyond the count the first chunk announces. Not produced
+    /// by format-2 openers, which ignore such leftovers (FORMAT.md §5.3); kept for matches
+    /// written against earlier releases.
     Extra {
         /// The surplus chunk's index.
         index: usize,
@@ -137,7 +162,22 @@ impl fmt::Display for Error {
         match self {
             Error::Authentication => f.write_str("sealed session failed authentication"),
             Error::Malformed { reason } => write!(f, "malformed sealed session: {reason}"),
-            Error::UnknownKey { key_id } => write!(f, "sealed under unknown key id {key_id}"),
+            Error::UnknownKey { key_id } => write!(
+                f,
+                "sealed under key id {key_id}, which this keyring does not hold"
+            ),
+            Error::RetiredKey { key_id } => write!(
+                f,
+                "sealed under key id {key_id}, which this keyring has retired"
+            ),
+            Error::UnknownSchema { version } => write!(
+                f,
+                "session written in schema version {version}, which this codec does not read"
+            ),
+            Error::OverwriteRefused { cause } => write!(
+                f,
+                "refusing to overwrite a session this node cannot read ({cause})"
+            ),
             Error::Expired { at } => match at.duration_since(SystemTime::UNIX_EPOCH) {
                 Ok(d) => write!(f, "session expired at unix time {}", d.as_secs()),
                 Err(_) => f.write_str("session expired"),
@@ -178,6 +218,46 @@ impl fmt::Display for ChunkError {
             ChunkError::TooMany { count, max } => {
                 write!(f, "{count} session cookie chunks exceed the cap of {max}")
             }
+        }
+    }
+}
+
+impl Error {
+    /// Whether the cookies whose opening failed with this error can be deleted without losing
+    /// anything: every node would agree they never open (tampered, malformed, expired, under a
+    /// retired key, or broken chunks). For the other failures another node, a later request or
+    /// another release may still open them, or the deletion could not reach their cause (planted
+    /// duplicates): unknown key id, not yet valid, ambiguous duplicates, too large for this
+    /// node's budget, an unknown schema version, a payload that authenticates but does not
+    /// deserialize. The adapters delete on `true` and, on `false`, leave the cookies alone and
+    /// refuse writes over them ([`Error::OverwriteRefused`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sealed_session::{ChunkError, Error, KeyId};
+    /// assert!(Error::Authentication.cookies_are_dead());
+    /// assert!(!Error::UnknownKey { key_id: KeyId::new(7) }.cookies_are_dead());
+    /// assert!(!Error::Chunks(ChunkError::Duplicate { index: 0 }).cookies_are_dead());
+    /// ```
+    pub fn cookies_are_dead(&self) -> bool {
+        match self {
+            Error::Authentication
+            | Error::Malformed { .. }
+            | Error::Expired { .. }
+            | Error::RetiredKey { .. } => true,
+            Error::Chunks(chunk) => !matches!(chunk, ChunkError::Duplicate { .. }),
+            Error::UnknownKey { .. }
+            | Error::NotYetValid
+            | Error::TooLarge { .. }
+            | Error::UnknownSchema { .. }
+            | Error::Serialization { .. }
+            | Error::OverwriteRefused { .. } => false,
+            // Not open failures: nothing to judge, so nothing is deleted.
+            Error::NoSealingKey
+            | Error::InvalidKeyring { .. }
+            | Error::InvalidConfig { .. }
+            | Error::Randomness => false,
         }
     }
 }

@@ -5,22 +5,209 @@
 //!   re-seals), so a session cannot be kept alive forever by activity;
 //! * the idle timeout runs from the latest seal (`sealed_at`), so an unused session dies early.
 //!
-//! A session expires at the earlier of the two. The browser is told the same moment through
-//! `Max-Age`/`Expires`, and `open` asks for a re-seal once half of the idle window has passed,
-//! which slides the idle deadline forward at most once per half-window per session.
+//! A session expires at the earlier of the two. Both lifetimes are fixed at the first seal and
+//! travel inside the sealed value ([`Lifetime`], format v2), so every opener enforces them; an
+//! opener may shorten them with its own [`Expiry`] but never extend them. The browser is told the
+//! same moment through `Max-Age`/`Expires` (unless the session is a browser-session one), and
+//! `open` asks for a re-seal once half of the idle window has passed, which slides the idle
+//! deadline forward at most once per half-window per session.
 //!
-//! Nodes' clocks differ, so every comparison allows `clock_skew` in the lenient direction:
-//! a session is expired only once `now >= expires_at + skew`, and is "not yet valid" only when it
-//! claims to be sealed after `now + skew`.
+//! Nodes' clocks differ, so opening allows `clock_skew` in the lenient direction: a session is
+//! expired for `open` only once `now >= expires_at + skew`, and is "not yet valid" only when it
+//! claims to be sealed after `now + skew`. A *re-seal* allows no skew: it needs
+//! `now < expires_at` on the sealing node's clock. So a session that has not been sealed for the
+//! idle timeout is never sealed again, and no chain of re-seals made inside the skew window can
+//! stretch it; such a session still opens (read-only) until `expires_at + skew`, which
+//! [`Metadata::past_deadline`](crate::Metadata::past_deadline) reports.
 
 use std::time::Duration;
 
 use crate::error::{Error, config};
 use crate::time::{MAX_UNIX, from_unix};
 
-/// The expiry policy of a codec.
+/// The longest lifetime accepted: 100 years of 366 days, so deadlines never overflow.
+pub(crate) const MAX_LIFETIME_SECS: u64 = 100 * 366 * 24 * 3600;
+/// The largest clock-skew allowance.
+const MAX_SKEW_SECS: u64 = 3600;
+
+/// One session's lifetime: its absolute lifetime, its idle timeout, and whether its cookie
+/// outlives the browser session.
 ///
-/// The default: 24 hours absolute, 2 hours idle, 60 seconds of clock skew.
+/// Fixed when a session is first sealed and carried, authenticated, inside the sealed value:
+/// every node enforces it, whatever its own [`Expiry`] says, except that a node's policy may
+/// shorten it (never extend it). A *persistent* session's cookies carry `Max-Age` (and
+/// `Expires`), so they survive a browser restart until the deadline ("remember me"); a
+/// *browser-session* one's carry neither, so the browser drops them when it closes, and the
+/// server still refuses them after their deadline.
+///
+/// A limit left unset (`None`) means "the codec's": the [`Expiry`] of the codec that seals it
+/// caps it.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use sealed_session::Lifetime;
+///
+/// let remember_me = Lifetime::persistent().absolute(Some(Duration::from_secs(30 * 86400)));
+/// let this_visit = Lifetime::browser_session().idle(Some(Duration::from_secs(1800)));
+/// assert!(remember_me.is_persistent());
+/// assert!(!this_visit.is_persistent());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lifetime {
+    absolute: Option<u64>,
+    idle: Option<u64>,
+    persistent: bool,
+}
+
+impl Default for Lifetime {
+    fn default() -> Self {
+        Lifetime::persistent()
+    }
+}
+
+impl Lifetime {
+    /// A session whose cookies carry `Max-Age`/`Expires` and outlive the browser session, with
+    /// the codec's limits until [`absolute`](Self::absolute) or [`idle`](Self::idle) shorten
+    /// them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(sealed_session::Lifetime::persistent().is_persistent());
+    /// ```
+    pub const fn persistent() -> Self {
+        Lifetime {
+            absolute: None,
+            idle: None,
+            persistent: true,
+        }
+    }
+
+    /// A session whose cookies carry no `Max-Age`: the browser drops them when it closes. The
+    /// server still enforces the deadlines (the codec's, or shorter ones set here).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(!sealed_session::Lifetime::browser_session().is_persistent());
+    /// ```
+    pub const fn browser_session() -> Self {
+        Lifetime {
+            absolute: None,
+            idle: None,
+            persistent: false,
+        }
+    }
+
+    /// Sets the absolute lifetime from the first seal (`None`: the codec's). Whole seconds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let l = sealed_session::Lifetime::persistent().absolute(Some(Duration::from_secs(60)));
+    /// assert_eq!(l.absolute_lifetime(), Some(Duration::from_secs(60)));
+    /// ```
+    #[must_use]
+    pub fn absolute(mut self, lifetime: Option<Duration>) -> Self {
+        self.absolute = lifetime.map(|d| d.as_secs());
+        self
+    }
+
+    /// Sets the idle timeout from the latest seal (`None`: the codec's). Whole seconds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let l = sealed_session::Lifetime::persistent().idle(Some(Duration::from_secs(60)));
+    /// assert_eq!(l.idle_timeout(), Some(Duration::from_secs(60)));
+    /// ```
+    #[must_use]
+    pub fn idle(mut self, timeout: Option<Duration>) -> Self {
+        self.idle = timeout.map(|d| d.as_secs());
+        self
+    }
+
+    /// The absolute lifetime, if this lifetime sets one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(sealed_session::Lifetime::persistent().absolute_lifetime(), None);
+    /// ```
+    pub fn absolute_lifetime(&self) -> Option<Duration> {
+        self.absolute.map(Duration::from_secs)
+    }
+
+    /// The idle timeout, if this lifetime sets one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(sealed_session::Lifetime::persistent().idle_timeout(), None);
+    /// ```
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.idle.map(Duration::from_secs)
+    }
+
+    /// Whether the cookies carry `Max-Age` and outlive the browser session.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(sealed_session::Lifetime::default().is_persistent());
+    /// ```
+    pub fn is_persistent(&self) -> bool {
+        self.persistent
+    }
+
+    pub(crate) const fn from_parts(absolute: Option<u64>, idle: Option<u64>, persistent: bool) -> Self {
+        Lifetime {
+            absolute,
+            idle,
+            persistent,
+        }
+    }
+
+    pub(crate) fn absolute_secs(&self) -> Option<u64> {
+        self.absolute
+    }
+
+    pub(crate) fn idle_secs(&self) -> Option<u64> {
+        self.idle
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        let in_range = |s: u64| (1..=MAX_LIFETIME_SECS).contains(&s);
+        if self.absolute.is_some_and(|s| !in_range(s)) || self.idle.is_some_and(|s| !in_range(s)) {
+            return Err(config("lifetimes must be between 1 second and 100 years"));
+        }
+        Ok(())
+    }
+
+    /// Each limit is the shorter of this one's and `cap`'s; a limit only one of them sets
+    /// applies. Persistence stays this lifetime's.
+    fn capped(self, cap: &Lifetime) -> Lifetime {
+        let shorter = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Lifetime {
+            absolute: shorter(self.absolute, cap.absolute),
+            idle: shorter(self.idle, cap.idle),
+            persistent: self.persistent,
+        }
+    }
+}
+
+/// The expiry policy of a codec: the [`Lifetime`] new sessions get, which also caps the
+/// lifetime any value carries when this codec opens or re-seals it, and the clock-skew
+/// allowance between nodes.
+///
+/// The default: 24 hours absolute, 2 hours idle, persistent cookies, 60 seconds of clock skew.
 ///
 /// # Example
 ///
@@ -35,23 +222,18 @@ use crate::time::{MAX_UNIX, from_unix};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expiry {
-    absolute: Option<u64>,
-    idle: Option<u64>,
+    lifetime: Lifetime,
     clock_skew: u64,
 }
 
 impl Default for Expiry {
     fn default() -> Self {
         Expiry {
-            absolute: Some(24 * 3600),
-            idle: Some(2 * 3600),
+            lifetime: Lifetime::from_parts(Some(24 * 3600), Some(2 * 3600), true),
             clock_skew: 60,
         }
     }
 }
-
-/// The longest lifetime or skew accepted: 100 years, so deadlines never overflow.
-const MAX_SECS: u64 = 100 * 366 * 24 * 3600;
 
 impl Expiry {
     /// Sets the absolute lifetime from the first seal (`None`: no absolute limit). Whole seconds.
@@ -65,7 +247,7 @@ impl Expiry {
     /// ```
     #[must_use]
     pub fn absolute(mut self, lifetime: Option<Duration>) -> Self {
-        self.absolute = lifetime.map(|d| d.as_secs());
+        self.lifetime = self.lifetime.absolute(lifetime);
         self
     }
 
@@ -80,7 +262,24 @@ impl Expiry {
     /// ```
     #[must_use]
     pub fn idle(mut self, timeout: Option<Duration>) -> Self {
-        self.idle = timeout.map(|d| d.as_secs());
+        self.lifetime = self.lifetime.idle(timeout);
+        self
+    }
+
+    /// Whether new sessions' cookies carry `Max-Age`/`Expires` (the default) or last for the
+    /// browser session. Either way the server enforces the deadlines; so a browser-session
+    /// policy needs at least one of them ([`CodecBuilder::build`](crate::CodecBuilder::build)
+    /// refuses one with neither).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let p = sealed_session::Expiry::default().persistent(false);
+    /// assert!(!p.lifetime().is_persistent());
+    /// ```
+    #[must_use]
+    pub fn persistent(mut self, persistent: bool) -> Self {
+        self.lifetime.persistent = persistent;
         self
     }
 
@@ -108,7 +307,7 @@ impl Expiry {
     /// assert_eq!(sealed_session::Expiry::default().absolute_lifetime(), Some(Duration::from_secs(86400)));
     /// ```
     pub fn absolute_lifetime(&self) -> Option<Duration> {
-        self.absolute.map(Duration::from_secs)
+        self.lifetime.absolute_lifetime()
     }
 
     /// The idle timeout.
@@ -120,7 +319,18 @@ impl Expiry {
     /// assert_eq!(sealed_session::Expiry::default().idle_timeout(), Some(Duration::from_secs(7200)));
     /// ```
     pub fn idle_timeout(&self) -> Option<Duration> {
-        self.idle.map(Duration::from_secs)
+        self.lifetime.idle_timeout()
+    }
+
+    /// The lifetime new sessions get (and the cap on any value's).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(sealed_session::Expiry::default().lifetime().is_persistent());
+    /// ```
+    pub fn lifetime(&self) -> Lifetime {
+        self.lifetime
     }
 
     /// The clock-skew allowance.
@@ -136,31 +346,34 @@ impl Expiry {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        let in_range = |s: u64| (1..=MAX_SECS).contains(&s);
-        if self.absolute.is_some_and(|s| !in_range(s)) || self.idle.is_some_and(|s| !in_range(s)) {
-            return Err(config("lifetimes must be between 1 second and 100 years"));
-        }
-        if self.clock_skew > 3600 {
+        self.lifetime.validate()?;
+        if self.clock_skew > MAX_SKEW_SECS {
             return Err(config("clock skew is at most one hour"));
         }
-        Ok(())
+        check_server_deadline(&self.lifetime)
     }
 
-    /// When a session issued at `issued_at` and last sealed at `sealed_at` expires (`None`:
-    /// never, when neither limit is set).
-    pub(crate) fn expires_at(&self, issued_at: u64, sealed_at: u64) -> Option<u64> {
-        let absolute = self.absolute.map(|a| issued_at.saturating_add(a));
-        let idle = self.idle.map(|i| sealed_at.saturating_add(i));
-        match (absolute, idle) {
-            (Some(a), Some(i)) => Some(a.min(i)),
-            (a, i) => a.or(i),
-        }
-        .map(|t| t.min(MAX_UNIX))
+    /// The lifetime a new session gets when the app asks for `requested`: capped by this
+    /// policy, and refused when invalid or when a browser-session cookie would have no
+    /// server-side deadline.
+    pub(crate) fn new_session(&self, requested: &Lifetime) -> Result<Lifetime, Error> {
+        requested.validate()?;
+        let lifetime = requested.capped(&self.lifetime);
+        check_server_deadline(&lifetime)?;
+        Ok(lifetime)
     }
 
-    /// Checks an opened session's times against `now`; returns its expiry.
-    pub(crate) fn check(
+    /// The lifetime that applies to a value: the one it carries, capped by this policy; or,
+    /// for a version-1 value that carries none, this policy's.
+    pub(crate) fn effective(&self, carried: Option<Lifetime>) -> Lifetime {
+        carried.map_or(self.lifetime, |l| l.capped(&self.lifetime))
+    }
+
+    /// Checks an opened session's times against `now` (with the skew allowance); returns its
+    /// deadline.
+    pub(crate) fn check_open(
         &self,
+        lifetime: &Lifetime,
         issued_at: u64,
         sealed_at: u64,
         now: u64,
@@ -169,7 +382,7 @@ impl Expiry {
         if issued_at > latest_acceptable || sealed_at > latest_acceptable {
             return Err(Error::NotYetValid);
         }
-        let expires_at = self.expires_at(issued_at, sealed_at);
+        let expires_at = expires_at(lifetime, issued_at, sealed_at);
         if let Some(at) = expires_at
             && now >= at.saturating_add(self.clock_skew)
         {
@@ -178,11 +391,48 @@ impl Expiry {
         Ok(expires_at)
     }
 
+    /// Checks that a session may be sealed again at `now`: it opens, and its deadline has not
+    /// passed on this clock (no skew allowance, so a re-seal never rescues a session).
+    pub(crate) fn check_reseal(
+        &self,
+        lifetime: &Lifetime,
+        issued_at: u64,
+        sealed_at: u64,
+        now: u64,
+    ) -> Result<(), Error> {
+        match self.check_open(lifetime, issued_at, sealed_at, now)? {
+            Some(at) if now >= at => Err(Error::Expired { at: from_unix(at) }),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether half the idle window has passed since the latest seal.
-    pub(crate) fn idle_refresh_due(&self, sealed_at: u64, now: u64) -> bool {
-        self.idle
+    pub(crate) fn idle_refresh_due(&self, lifetime: &Lifetime, sealed_at: u64, now: u64) -> bool {
+        lifetime
+            .idle
             .is_some_and(|idle| now.saturating_sub(sealed_at) >= idle.div_ceil(2))
     }
+}
+
+/// When a session issued at `issued_at` and last sealed at `sealed_at` expires (`None`: never,
+/// when neither limit is set).
+pub(crate) fn expires_at(lifetime: &Lifetime, issued_at: u64, sealed_at: u64) -> Option<u64> {
+    let absolute = lifetime.absolute.map(|a| issued_at.saturating_add(a));
+    let idle = lifetime.idle.map(|i| sealed_at.saturating_add(i));
+    match (absolute, idle) {
+        (Some(a), Some(i)) => Some(a.min(i)),
+        (a, i) => a.or(i),
+    }
+    .map(|t| t.min(MAX_UNIX))
+}
+
+fn check_server_deadline(lifetime: &Lifetime) -> Result<(), Error> {
+    if !lifetime.persistent && lifetime.absolute.is_none() && lifetime.idle.is_none() {
+        return Err(config(
+            "a browser-session cookie needs an absolute or idle limit: the server must expire it",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -198,60 +448,85 @@ mod tests {
             .clock_skew(Duration::from_secs(10))
     }
 
-    #[test]
-    fn the_earlier_deadline_wins() {
-        let p = policy(Some(1000), Some(100));
-        assert_eq!(p.expires_at(T, T), Some(T + 100));
-        assert_eq!(p.expires_at(T, T + 950), Some(T + 1000));
-        assert_eq!(
-            policy(None, Some(100)).expires_at(T, T + 950),
-            Some(T + 1050)
-        );
-        assert_eq!(
-            policy(Some(1000), None).expires_at(T, T + 950),
-            Some(T + 1000)
-        );
-        assert_eq!(policy(None, None).expires_at(T, T), None);
+    fn own(p: &Expiry) -> Lifetime {
+        p.lifetime()
     }
 
     #[test]
-    fn expiry_boundary_honours_skew() {
+    fn the_earlier_deadline_wins() {
+        let l = |a, i| own(&policy(a, i));
+        assert_eq!(expires_at(&l(Some(1000), Some(100)), T, T), Some(T + 100));
+        assert_eq!(expires_at(&l(Some(1000), Some(100)), T, T + 950), Some(T + 1000));
+        assert_eq!(expires_at(&l(None, Some(100)), T, T + 950), Some(T + 1050));
+        assert_eq!(expires_at(&l(Some(1000), None), T, T + 950), Some(T + 1000));
+        assert_eq!(expires_at(&l(None, None), T, T), None);
+    }
+
+    #[test]
+    fn opening_honours_skew_and_resealing_does_not() {
         let p = policy(None, Some(100));
-        assert_eq!(p.check(T, T, T + 109), Ok(Some(T + 100)));
+        let l = own(&p);
+        assert_eq!(p.check_open(&l, T, T, T + 109), Ok(Some(T + 100)));
         assert_eq!(
-            p.check(T, T, T + 110),
+            p.check_open(&l, T, T, T + 110),
             Err(Error::Expired {
                 at: from_unix(T + 100)
             })
         );
+        assert_eq!(p.check_reseal(&l, T, T, T + 99), Ok(()));
+        assert!(p.check_reseal(&l, T, T, T + 100).is_err());
     }
 
     #[test]
     fn future_dates_beyond_skew_are_rejected() {
         let p = policy(None, Some(100));
-        assert!(p.check(T + 10, T + 10, T).is_ok());
-        assert_eq!(p.check(T + 11, T + 11, T), Err(Error::NotYetValid));
-        assert_eq!(p.check(T, T + 11, T), Err(Error::NotYetValid));
+        let l = own(&p);
+        assert!(p.check_open(&l, T + 10, T + 10, T).is_ok());
+        assert_eq!(p.check_open(&l, T + 11, T + 11, T), Err(Error::NotYetValid));
+        assert_eq!(p.check_open(&l, T, T + 11, T), Err(Error::NotYetValid));
     }
 
     #[test]
     fn idle_refresh_at_half_window() {
         let p = policy(None, Some(101));
-        assert!(!p.idle_refresh_due(T, T + 50));
-        assert!(p.idle_refresh_due(T, T + 51));
-        assert!(!policy(Some(100), None).idle_refresh_due(T, T + 99));
+        assert!(!p.idle_refresh_due(&own(&p), T, T + 50));
+        assert!(p.idle_refresh_due(&own(&p), T, T + 51));
+        let q = policy(Some(100), None);
+        assert!(!q.idle_refresh_due(&own(&q), T, T + 99));
+    }
+
+    #[test]
+    fn a_carried_lifetime_is_capped_never_extended() {
+        let p = policy(Some(1000), Some(100));
+        let long = Lifetime::persistent()
+            .absolute(Some(Duration::from_secs(5000)))
+            .idle(Some(Duration::from_secs(50)));
+        let e = p.effective(Some(long));
+        assert_eq!((e.absolute, e.idle), (Some(1000), Some(50)));
+        let unlimited = policy(None, None);
+        let e = unlimited.effective(Some(long));
+        assert_eq!((e.absolute, e.idle), (Some(5000), Some(50)));
+        assert_eq!(p.effective(None), own(&p));
     }
 
     #[test]
     fn validation_bounds() {
         assert!(policy(Some(0), None).validate().is_err());
         assert!(policy(Some(1), Some(1)).validate().is_ok());
-        assert!(policy(Some(MAX_SECS + 1), None).validate().is_err());
+        assert!(policy(Some(MAX_LIFETIME_SECS + 1), None).validate().is_err());
         assert!(
             Expiry::default()
                 .clock_skew(Duration::from_secs(3601))
                 .validate()
                 .is_err()
+        );
+        assert!(policy(None, None).persistent(false).validate().is_err());
+        assert!(policy(None, Some(5)).persistent(false).validate().is_ok());
+        let none = policy(None, None);
+        assert!(none.new_session(&Lifetime::browser_session()).is_err());
+        assert!(
+            none.new_session(&Lifetime::browser_session().idle(Some(Duration::from_secs(9))))
+                .is_ok()
         );
     }
 }

@@ -6,7 +6,7 @@ use crate::base64url;
 use crate::chunk::Slots;
 use crate::codec::MAX_TOTAL_BYTES;
 use crate::cookie::RequestCookies;
-use crate::envelope::{self, CURRENT_VERSION, Mode};
+use crate::envelope::{self, Mode};
 use crate::error::Error;
 use crate::keyring::KeyId;
 
@@ -18,7 +18,7 @@ use crate::keyring::KeyId;
 /// use std::time::SystemTime;
 /// use sealed_session::{Codec, Inspection, Keyring, Mode};
 ///
-/// let codec = Codec::<u8>::builder(Keyring::generate()?).build()?;
+/// let codec = Codec::<u8>::builder(Keyring::generate()?).purpose("api").build()?;
 /// let token = codec.seal_token(&1, None, SystemTime::now())?;
 /// let facts = Inspection::of_token(&token)?;
 /// assert_eq!(facts.mode(), Mode::Encrypted);
@@ -27,6 +27,7 @@ use crate::keyring::KeyId;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Inspection {
+    version: u8,
     mode: Mode,
     key_id: KeyId,
     chunk_count: usize,
@@ -62,17 +63,21 @@ impl Inspection {
         if slots.is_empty() {
             return Ok(None);
         }
-        let text_len = slots.header_bytes(cookie_name);
+        let text_len = slots.header_bytes();
         if text_len > MAX_TOTAL_BYTES {
             return Err(Error::TooLarge {
                 needed: text_len,
                 budget: MAX_TOTAL_BYTES,
             });
         }
+        if !slots.has_head() {
+            return Ok(None);
+        }
         let mut envelope = Vec::with_capacity(base64url::max_decoded_len(text_len));
         slots.join(&mut envelope)?;
         let header = envelope::read_header(&envelope)?;
         Ok(Some(Inspection {
+            version: header.version,
             mode: header.mode,
             key_id: header.key_id,
             chunk_count: slots.present().count(),
@@ -101,6 +106,7 @@ impl Inspection {
         base64url::decode_to(token, &mut envelope)?;
         let header = envelope::read_header(&envelope)?;
         Ok(Inspection {
+            version: header.version,
             mode: header.mode,
             key_id: header.key_id,
             chunk_count: 1,
@@ -109,20 +115,20 @@ impl Inspection {
         })
     }
 
-    /// The format version (1).
+    /// The format version (1 or 2; this release seals 2).
     ///
     /// # Example
     ///
     /// ```
     /// # use std::time::SystemTime;
     /// # use sealed_session::{Codec, Inspection, Keyring};
-    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).build()?;
+    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).purpose("api").build()?;
     /// let token = codec.seal_token(&1, None, SystemTime::now())?;
-    /// assert_eq!(Inspection::of_token(&token)?.format_version(), 1);
+    /// assert_eq!(Inspection::of_token(&token)?.format_version(), 2);
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn format_version(&self) -> u8 {
-        CURRENT_VERSION
+        self.version
     }
 
     /// Encrypted or signed.
@@ -148,7 +154,7 @@ impl Inspection {
     /// ```
     /// # use std::time::SystemTime;
     /// # use sealed_session::{Codec, Inspection, Keyring};
-    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).build()?;
+    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).purpose("api").build()?;
     /// let token = codec.seal_token(&1, None, SystemTime::now())?;
     /// println!("sealed by key {}", Inspection::of_token(&token)?.key_id());
     /// # Ok::<(), sealed_session::Error>(())
@@ -164,7 +170,7 @@ impl Inspection {
     /// ```
     /// # use std::time::SystemTime;
     /// # use sealed_session::{Codec, Inspection, Keyring};
-    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).build()?;
+    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).purpose("api").build()?;
     /// let token = codec.seal_token(&1, None, SystemTime::now())?;
     /// assert_eq!(Inspection::of_token(&token)?.chunk_count(), 1);
     /// # Ok::<(), sealed_session::Error>(())
@@ -180,7 +186,7 @@ impl Inspection {
     /// ```
     /// # use std::time::SystemTime;
     /// # use sealed_session::{Codec, Inspection, Keyring};
-    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).build()?;
+    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).purpose("api").build()?;
     /// let token = codec.seal_token(&1, None, SystemTime::now())?;
     /// assert!(Inspection::of_token(&token)?.envelope_len() < token.len());
     /// # Ok::<(), sealed_session::Error>(())
@@ -196,7 +202,7 @@ impl Inspection {
     /// ```
     /// # use std::time::SystemTime;
     /// # use sealed_session::{Codec, Inspection, Keyring};
-    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).build()?;
+    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).purpose("api").build()?;
     /// let token = codec.seal_token(&1, None, SystemTime::now())?;
     /// assert_eq!(Inspection::of_token(&token)?.cookie_bytes(), token.len());
     /// # Ok::<(), sealed_session::Error>(())

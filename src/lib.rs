@@ -81,7 +81,7 @@ pub use codec::{
 pub use cookie::{CookieAttributes, RequestCookies, SameSite};
 pub use envelope::Mode;
 pub use error::{ChunkError, Error};
-pub use expiry::Expiry;
+pub use expiry::{Expiry, Lifetime};
 pub use inspect::Inspection;
 pub use keyring::{KEY_LEN, Key, KeyId, KeyState, Keyring, MAX_KEYS, MIN_MASTER_LEN};
 pub use random::{OsRandom, RandomSource};

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use subtle::ConstantTimeEq;
 
 use crate::envelope::{Inner, Mode, SESSION_ID_LEN};
+use crate::expiry::Lifetime;
 use crate::keyring::KeyId;
 use crate::time::from_unix;
 
@@ -91,9 +92,13 @@ pub enum ResealReason {
     /// Half of the idle window has passed since the last seal: re-sealing slides the idle
     /// deadline forward.
     IdleRefresh,
-    /// Sealed in an older format version than the codec writes. Version 1 is the only version
-    /// today, so no value yields this yet; it is part of the contract for the next version.
+    /// Sealed in an older format version than the codec writes (format 1): the re-seal
+    /// writes format 2.
     OldFormat,
+    /// Written in an older schema version of the session type than the codec now writes
+    /// ([`CodecBuilder::open_older_schema`](crate::CodecBuilder::open_older_schema)): the
+    /// re-seal writes the current one.
+    OldSchema,
 }
 
 impl fmt::Display for ResealReason {
@@ -102,6 +107,7 @@ impl fmt::Display for ResealReason {
             ResealReason::NonPrimaryKey => "sealed under a key that is no longer primary",
             ResealReason::IdleRefresh => "half of the idle window has passed",
             ResealReason::OldFormat => "sealed in an older format version",
+            ResealReason::OldSchema => "written in an older schema version of the session type",
         })
     }
 }
@@ -127,7 +133,10 @@ impl fmt::Display for ResealReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
     pub(crate) inner: Inner,
+    /// The lifetime in force: the value's, capped by the opening codec's policy.
+    pub(crate) lifetime: Lifetime,
     pub(crate) expires_at: Option<u64>,
+    pub(crate) past_deadline: bool,
     pub(crate) key_id: KeyId,
     pub(crate) mode: Mode,
     pub(crate) format_version: u8,
@@ -273,6 +282,68 @@ impl Metadata {
         self.reseal
     }
 
+    /// The lifetime in force: the one the value carries (fixed at its first seal), capped by
+    /// the opening codec's [`Expiry`](crate::Expiry). A format-1 value carries none and gets the
+    /// codec's.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use std::time::SystemTime;
+    /// # use sealed_session::{Codec, Keyring, Lifetime, RequestCookies};
+    /// # let codec = Codec::<u32>::builder(Keyring::generate()?).build()?;
+    /// let lifetime = Lifetime::browser_session();
+    /// let sealed = codec.seal_new(&7, &lifetime, &RequestCookies::new(), SystemTime::now())?;
+    /// assert!(!sealed.metadata().lifetime().is_persistent());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn lifetime(&self) -> Lifetime {
+        self.lifetime
+    }
+
+    /// The schema version of the session type the value was written in.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use std::time::SystemTime;
+    /// # use sealed_session::{Codec, Keyring, RequestCookies};
+    /// let codec = Codec::<u32>::builder(Keyring::generate()?).schema_version(4).build()?;
+    /// let sealed = codec.seal(&7, None, &RequestCookies::new(), SystemTime::now())?;
+    /// assert_eq!(sealed.metadata().schema_version(), 4);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn schema_version(&self) -> u32 {
+        self.inner.schema
+    }
+
+    /// Whether the deadline has passed on the opening node's clock: the value opened only
+    /// through the clock-skew allowance (a node whose clock runs behind may still be serving
+    /// it) and cannot be sealed again ([`Codec::seal`](crate::Codec::seal) fails with
+    /// [`Error::Expired`](crate::Error::Expired)). Treat it as ended: the adapters serve such a
+    /// request as one without a session.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime};
+    /// # use sealed_session::{Codec, Expiry, Keyring, RequestCookies};
+    /// let policy = Expiry::default().idle(Some(Duration::from_secs(600)));
+    /// let codec = Codec::<u32>::builder(Keyring::generate()?).expiry(policy).build()?;
+    /// let now = SystemTime::now();
+    /// let sealed = codec.seal(&7, None, &RequestCookies::new(), now)?;
+    /// let cookie = sealed.headers()[0].split(';').next().unwrap();
+    /// let request = RequestCookies::from_header(cookie);
+    /// let late = now + Duration::from_secs(630); // inside the 60 s skew allowance
+    /// let opened = codec.open(&request, late)?.unwrap();
+    /// assert!(opened.metadata.past_deadline());
+    /// assert!(codec.seal(&8, Some(&opened.metadata), &request, late).is_err());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn past_deadline(&self) -> bool {
+        self.past_deadline
+    }
+
     /// Whether [`reseal_reason`](Self::reseal_reason) is set.
     ///
     /// # Example
@@ -298,7 +369,7 @@ impl Metadata {
 /// use std::time::SystemTime;
 /// use sealed_session::{Codec, Keyring, RequestCookies};
 ///
-/// let codec = Codec::<String>::builder(Keyring::generate()?).build()?;
+/// let codec = Codec::<String>::builder(Keyring::generate()?).purpose("api").build()?;
 /// let now = SystemTime::now();
 /// let token = codec.seal_token(&"alice".to_owned(), None, now)?;
 /// let opened = codec.open_token(&token, now)?;

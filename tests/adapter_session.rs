@@ -3,6 +3,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sealed_session::{Codec, Error, Key, KeyId, Keyring, RequestCookies, Session};
 
 fn at(secs: u64) -> SystemTime {
@@ -57,9 +59,16 @@ fn a_forged_or_expired_cookie_is_deleted() {
     assert!(matches!(expired.open_error(), Some(Error::Expired { .. })));
     assert!(expired.set_cookie_headers()[0].contains("Max-Age=0"));
 
-    let mut forged = cookie.clone();
-    let last = forged.pop().unwrap();
-    forged.push(if last == 'A' { 'B' } else { 'A' });
+    // Flip one bit of a byte in the middle of the envelope (past the 5-byte header and the
+    // 24-byte nonce: the ciphertext) and re-encode. The result is always valid base64url with a
+    // wrong tag; editing a character of the text instead can leave non-zero unused bits in the
+    // last one, which is malformed rather than forged.
+    let (name, value) = cookie.split_once('=').unwrap();
+    let mut envelope = URL_SAFE_NO_PAD.decode(value).unwrap();
+    let mid = envelope.len() / 2;
+    assert!(mid >= 5 + 24, "past the header and nonce");
+    envelope[mid] ^= 0x01;
+    let forged = format!("{name}={}", URL_SAFE_NO_PAD.encode(&envelope));
     let session = Session::from_cookies(&codec, &RequestCookies::from_header(&forged), at(0));
     assert_eq!(session.open_error(), Some(Error::Authentication));
     assert!(session.set_cookie_headers()[0].contains("Max-Age=0"));

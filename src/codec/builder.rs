@@ -2,7 +2,12 @@
 
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::SystemTime;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::schema::Schemas;
 use super::{Codec, Shared};
 use crate::chunk::MAX_CHUNKS;
 use crate::cookie::{CookieAttributes, LifetimeAttrs, validate_name};
@@ -11,6 +16,7 @@ use crate::error::{Error, config};
 use crate::expiry::Expiry;
 use crate::keyring::Keyring;
 use crate::random::{OsRandom, RandomSource};
+use crate::time::to_unix;
 
 /// Default cookie name. The `__Host-` prefix makes browsers refuse the cookie unless it is
 /// `Secure`, host-only and for `Path=/`, so a sibling subdomain cannot plant or shadow it.
@@ -66,12 +72,14 @@ pub struct CodecBuilder<T> {
     keyring: Keyring,
     cookie_name: String,
     purpose: String,
+    purpose_named: bool,
     mode: Mode,
     attributes: CookieAttributes,
     expiry: Expiry,
     max_cookie_bytes: usize,
     max_total_bytes: usize,
     random: Arc<dyn RandomSource>,
+    schemas: Schemas<T>,
     _session: PhantomData<fn() -> T>,
 }
 
@@ -81,12 +89,14 @@ impl<T> CodecBuilder<T> {
             keyring,
             cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
             purpose: DEFAULT_PURPOSE.to_owned(),
+            purpose_named: false,
             mode: Mode::default(),
             attributes: CookieAttributes::default(),
             expiry: Expiry::default(),
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
             random: Arc::new(OsRandom),
+            schemas: Schemas::default(),
             _session: PhantomData,
         }
     }
@@ -121,6 +131,7 @@ impl<T> CodecBuilder<T> {
     #[must_use]
     pub fn purpose(mut self, purpose: &str) -> Self {
         purpose.clone_into(&mut self.purpose);
+        self.purpose_named = true;
         self
     }
 
@@ -230,6 +241,109 @@ impl<T> CodecBuilder<T> {
         self
     }
 
+    /// The schema version of `T` (default 0), written into every value this codec seals
+    /// (unless [`seal_older_schema_until`](Self::seal_older_schema_until) holds an older one
+    /// back). Bump it whenever `T` changes its serialized shape (a field added, removed,
+    /// reordered or retyped): postcard encodes fields by position, not by name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Keyring};
+    /// let codec = Codec::<u8>::builder(Keyring::generate()?).schema_version(2).build()?;
+    /// assert_eq!(codec.schema_version(), 2);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn schema_version(mut self, version: u32) -> Self {
+        self.schemas.current = version;
+        self
+    }
+
+    /// Also opens values written in an older schema `version` of the session type, as `Old`,
+    /// converted into `T` by `upgrade`. Such values are reported due for a re-seal
+    /// ([`ResealReason::OldSchema`](crate::ResealReason::OldSchema)) once this codec writes a
+    /// newer version, so they move to `T` on their next request.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use sealed_session::{Codec, Keyring};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct CartV1 { items: Vec<u32> }
+    /// #[derive(Serialize, Deserialize)]
+    /// struct CartV2 { items: Vec<u32>, coupon: Option<String> }
+    ///
+    /// let codec = Codec::<CartV2>::builder(Keyring::generate()?)
+    ///     .schema_version(2)
+    ///     .open_older_schema(1, |old: CartV1| CartV2 { items: old.items, coupon: None })
+    ///     .build()?;
+    /// # let _ = codec;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn open_older_schema<Old: DeserializeOwned + 'static>(
+        mut self,
+        version: u32,
+        upgrade: impl Fn(Old) -> T + Send + Sync + 'static,
+    ) -> Self
+    where
+        T: 'static,
+    {
+        self.schemas.add_older(version, upgrade);
+        self
+    }
+
+    /// Keeps sealing the older schema `version` (as `Old`, converted from `T` by `downgrade`)
+    /// until `until`, then the current one: the scheduled switch of a rolling deploy. Roll out
+    /// the release that reads the new version everywhere first, with `until` after the
+    /// roll-out ends; at `until` every node starts writing the new version at once, the way a
+    /// key's `not_before` switches keys. `version` must also be opened
+    /// ([`open_older_schema`](Self::open_older_schema)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use serde::{Deserialize, Serialize};
+    /// use sealed_session::{Codec, Keyring, RequestCookies};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct CartV1 { items: Vec<u32> }
+    /// #[derive(Serialize, Deserialize)]
+    /// struct CartV2 { items: Vec<u32>, coupon: Option<String> }
+    ///
+    /// let now = SystemTime::now();
+    /// let switch = now + Duration::from_secs(3600);
+    /// let codec = Codec::<CartV2>::builder(Keyring::generate()?)
+    ///     .schema_version(2)
+    ///     .open_older_schema(1, |old: CartV1| CartV2 { items: old.items, coupon: None })
+    ///     .seal_older_schema_until(1, switch, |new: &CartV2| CartV1 { items: new.items.clone() })
+    ///     .build()?;
+    /// let cart = CartV2 { items: vec![7], coupon: None };
+    /// let before = codec.seal(&cart, None, &RequestCookies::new(), now)?;
+    /// assert_eq!(before.metadata().schema_version(), 1);
+    /// let after = codec.seal(&cart, None, &RequestCookies::new(), switch)?;
+    /// assert_eq!(after.metadata().schema_version(), 2);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn seal_older_schema_until<Old: Serialize + 'static>(
+        mut self,
+        version: u32,
+        until: SystemTime,
+        downgrade: impl Fn(&T) -> Old + Send + Sync + 'static,
+    ) -> Self
+    where
+        T: 'static,
+    {
+        self.schemas
+            .seal_older_until(version, to_unix(until), downgrade);
+        self
+    }
+
     /// Checks the configuration and builds the codec.
     ///
     /// # Example
@@ -250,6 +364,7 @@ impl<T> CodecBuilder<T> {
         }
         self.attributes.validate(&self.cookie_name)?;
         self.expiry.validate()?;
+        self.schemas.validate()?;
         if self.max_cookie_bytes > MAX_COOKIE_BYTES {
             return Err(config(
                 "max_cookie_bytes is at most 4096 (browsers drop larger cookies)",
@@ -274,6 +389,7 @@ impl<T> CodecBuilder<T> {
                 keyring: self.keyring,
                 cookie_name: self.cookie_name,
                 purpose: self.purpose,
+                purpose_named: self.purpose_named,
                 mode: self.mode,
                 attributes: self.attributes,
                 fixed_attributes: fixed,
@@ -283,6 +399,7 @@ impl<T> CodecBuilder<T> {
                 binding,
                 random: self.random,
             }),
+            schemas: Arc::new(self.schemas),
             _session: PhantomData,
         })
     }

@@ -575,6 +575,11 @@ impl Keyring {
             .is_some_and(|e| e.key.id != primary.id && e.key.not_before < primary.not_before)
     }
 
+    /// Whether the keyring holds a key with this id, whatever its state.
+    pub(crate) fn holds(&self, id: KeyId) -> bool {
+        self.entries.iter().any(|e| e.key.id == id)
+    }
+
     /// The cipher for `id` if the ring holds it and it is not past `not_after`. Ids are public;
     /// the scan compares them in constant time anyway and is bounded by [`MAX_KEYS`].
     pub(crate) fn opener(&self, id: KeyId, now: u64) -> Option<&KeyCipher> {
