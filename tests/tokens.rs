@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::{at, b64_decode, b64_encode, b64_len, cookie_header, key, now, pairs, ring, value_of};
 use sealed_session::{
-    Codec, CodecBuilder, Error, Expiry, KeyId, Keyring, MAX_TOTAL_BYTES, Mode, RequestCookies,
+    Codec, CodecBuilder, DEFAULT_PURPOSE, Error, Expiry, KeyId, Keyring, Lifetime, MAX_TOTAL_BYTES,
+    Mode, RequestCookies,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +27,11 @@ fn session() -> Session {
     }
 }
 
+/// The purpose every token codec here names (tokens need a named purpose).
+const PURPOSE: &str = "tokens-test";
+
 fn builder() -> CodecBuilder<Session> {
-    Codec::builder(ring())
+    Codec::builder(ring()).purpose(PURPOSE)
 }
 
 fn token(c: &Codec<Session>) -> String {
@@ -75,7 +79,10 @@ fn token_round_trips_with_its_metadata() {
         assert_eq!(reopened.metadata.sealed_at(), at(60));
     }
     // Raw bytes, including empty.
-    let raw = Codec::<()>::builder(ring()).build().unwrap();
+    let raw = Codec::<()>::builder(ring())
+        .purpose(PURPOSE)
+        .build()
+        .unwrap();
     for data in [&b""[..], b"\x00\xff raw", &[0xab; 3000]] {
         let t = raw.seal_token_bytes(data, None, now()).unwrap();
         assert_eq!(raw.open_token_bytes(&t, now()).unwrap().session, data);
@@ -147,6 +154,7 @@ fn token_is_bound_to_purpose_name_mode_and_keyring() {
         builder().cookie_name("__Host-other").build().unwrap(),
         builder().mode(Mode::Signed).build().unwrap(),
         Codec::builder(Keyring::new([key(1, 0x99)]).unwrap())
+            .purpose(PURPOSE)
             .build()
             .unwrap(),
     ];
@@ -158,6 +166,7 @@ fn token_is_bound_to_purpose_name_mode_and_keyring() {
         );
     }
     let other_ids = Codec::<Session>::builder(Keyring::new([key(2, 0x11)]).unwrap())
+        .purpose(PURPOSE)
         .build()
         .unwrap();
     assert_eq!(
@@ -222,6 +231,7 @@ fn token_over_the_budget_is_too_large_before_decoding() {
 fn sealing_a_token_over_the_budget_is_too_large_with_exact_sizes() {
     let raw = |budget| {
         Codec::<()>::builder(ring())
+            .purpose(PURPOSE)
             .max_total_bytes(budget)
             .build()
             .unwrap()
@@ -265,27 +275,67 @@ fn sealing_a_token_over_the_budget_is_too_large_with_exact_sizes() {
 }
 
 #[test]
-fn a_token_is_the_same_envelope_as_an_unchunked_cookie_value() {
-    let c = builder().build().unwrap();
-    let sealed = c
-        .seal(&session(), None, &RequestCookies::new(), now())
-        .unwrap();
-    assert_eq!(sealed.chunk_count(), 1);
-    let value = value_of(&cookie_header(&sealed)).to_owned();
-    let opened = c.open_token(&value, now()).unwrap();
-    assert_eq!(opened.session, session());
-    assert_eq!(opened.metadata.session_id(), sealed.metadata().session_id());
+fn a_cookie_value_never_opens_as_a_token_nor_a_token_as_a_cookie() {
+    // Format 2 binds the usage in the AAD: the same codec, key, name and purpose, but a cookie
+    // value is not a token and a token is not a cookie value. (Format-1 values bind no usage:
+    // tests/v1_upgrade.rs.)
+    for mode in [Mode::Encrypted, Mode::Signed] {
+        let c = builder().mode(mode).build().unwrap();
+        let sealed = c
+            .seal(&session(), None, &RequestCookies::new(), now())
+            .unwrap();
+        assert_eq!(sealed.chunk_count(), 1);
+        assert_eq!(sealed.metadata().format_version(), 2);
+        let value = value_of(&cookie_header(&sealed)).to_owned();
+        // The cookie itself opens as a cookie...
+        let header = format!("{}={value}", c.cookie_name());
+        let opened = c
+            .open(&RequestCookies::from_header(&header), now())
+            .unwrap()
+            .unwrap();
+        assert_eq!(opened.session, session());
+        // ...but its value does not open as a token.
+        assert_eq!(
+            c.open_token(&value, now()).unwrap_err(),
+            Error::Authentication,
+            "{mode:?}: cookie value opened as a token"
+        );
 
-    // And a token works as the cookie value.
-    let t = token(&c);
-    let header = format!("{}={t}", c.cookie_name());
-    let opened = c
-        .open(&RequestCookies::from_header(&header), now())
-        .unwrap()
-        .unwrap();
-    assert_eq!(opened.session, session());
+        // A token opens as a token...
+        let t = token(&c);
+        assert_eq!(c.open_token(&t, now()).unwrap().session, session());
+        // ...but not as the cookie value.
+        let header = format!("{}={t}", c.cookie_name());
+        assert_eq!(
+            c.open(&RequestCookies::from_header(&header), now())
+                .unwrap_err(),
+            Error::Authentication,
+            "{mode:?}: token opened as a cookie"
+        );
+        let raw = Codec::<()>::builder(ring())
+            .purpose(PURPOSE)
+            .mode(mode)
+            .build()
+            .unwrap();
+        let t = raw.seal_token_bytes(b"raw", None, now()).unwrap();
+        let header = format!("{}={t}", raw.cookie_name());
+        assert_eq!(
+            raw.open_bytes(&RequestCookies::from_header(&header), now())
+                .unwrap_err(),
+            Error::Authentication
+        );
+        let sealed = raw
+            .seal_bytes(b"raw", None, &RequestCookies::new(), now())
+            .unwrap();
+        assert_eq!(
+            raw.open_token_bytes(value_of(&cookie_header(&sealed)), now())
+                .unwrap_err(),
+            Error::Authentication
+        );
+    }
 
     // A chunk of a chunked cookie is not a token.
+    let c = builder().build().unwrap();
     let big = Session {
         user: "u".repeat(4_000),
         ..session()
@@ -297,4 +347,44 @@ fn a_token_is_the_same_envelope_as_an_unchunked_cookie_value() {
         c.open_token(value_of(&first), now()),
         Err(Error::Malformed { .. })
     ));
+}
+
+#[test]
+fn tokens_need_a_codec_that_names_its_purpose() {
+    let unnamed = Codec::<Session>::builder(ring()).build().unwrap();
+    let raw_unnamed = Codec::<()>::builder(ring()).build().unwrap();
+    let refused = |e: Error| matches!(e, Error::InvalidConfig { .. });
+    // Every token entry point refuses, sealing and opening, before looking at the input.
+    assert!(refused(
+        unnamed.seal_token(&session(), None, now()).unwrap_err()
+    ));
+    assert!(refused(
+        unnamed
+            .seal_token_new(&session(), &Lifetime::persistent(), now())
+            .unwrap_err()
+    ));
+    assert!(refused(
+        raw_unnamed.seal_token_bytes(b"x", None, now()).unwrap_err()
+    ));
+    // A token of the default purpose, sealed by a codec that names it explicitly.
+    let named_default = builder().purpose(DEFAULT_PURPOSE).build().unwrap();
+    let t = token(&named_default);
+    assert_eq!(
+        named_default.open_token(&t, now()).unwrap().session,
+        session()
+    );
+    assert!(refused(unnamed.open_token(&t, now()).unwrap_err()));
+    assert!(refused(
+        raw_unnamed.open_token_bytes(&t, now()).unwrap_err()
+    ));
+    // Cookies need no named purpose.
+    let sealed = unnamed
+        .seal(&session(), None, &RequestCookies::new(), now())
+        .unwrap();
+    let request = cookie_header(&sealed);
+    let opened = unnamed
+        .open(&RequestCookies::from_header(&request), now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(opened.session, session());
 }
