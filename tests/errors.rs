@@ -3,20 +3,24 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::mem::discriminant;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use common::{
-    FailingRandom, at, b64_decode, b64_encode, cookie_header, distinct_key, key, now, pairs, ring,
-    value_of,
+    FailingRandom, at, b64_decode, b64_encode, before, cookie_header, distinct_key, key, now,
+    pairs, ring, value_of,
 };
 use sealed_session::{
     ChunkError, Codec, CodecBuilder, Error, KeyId, Keyring, Mode, RequestCookies,
 };
 
+/// The purpose of the codecs here (tokens need a named one).
+const PURPOSE: &str = "errors-test";
+
 fn builder() -> CodecBuilder<String> {
-    Codec::builder(ring())
+    Codec::builder(ring()).purpose(PURPOSE)
 }
 
 fn open_header(c: &Codec<String>, header: &str) -> Result<String, Error> {
@@ -41,7 +45,13 @@ fn every_variant_has_a_hand_written_message() {
             Error::UnknownKey {
                 key_id: KeyId::new(0xab),
             },
-            "sealed under unknown key id 000000ab",
+            "sealed under key id 000000ab, which this keyring does not hold",
+        ),
+        (
+            Error::RetiredKey {
+                key_id: KeyId::new(0xab),
+            },
+            "sealed under key id 000000ab, which this keyring has retired",
         ),
         (
             Error::Expired { at: now() },
@@ -93,6 +103,19 @@ fn every_variant_has_a_hand_written_message() {
             "session (de)serialization: r",
         ),
         (
+            Error::UnknownSchema { version: 3 },
+            "session written in schema version 3, which this codec does not read",
+        ),
+        (
+            Error::OverwriteRefused {
+                cause: Box::new(Error::UnknownKey {
+                    key_id: KeyId::new(0xab),
+                }),
+            },
+            "refusing to overwrite a session this node cannot read \
+             (sealed under key id 000000ab, which this keyring does not hold)",
+        ),
+        (
             Error::InvalidKeyring {
                 entry: 2,
                 reason: "r",
@@ -108,6 +131,21 @@ fn every_variant_has_a_hand_written_message() {
             "the operating system random generator failed",
         ),
     ];
+    // Every variant of `Error` (15) and of `ChunkError` (5) appears in the table.
+    let kinds: HashSet<_> = cases.iter().map(|(e, _)| discriminant(e)).collect();
+    assert_eq!(
+        kinds.len(),
+        15,
+        "a variant of Error is missing from the table"
+    );
+    let chunk_kinds = cases
+        .iter()
+        .filter_map(|(e, _)| match e {
+            Error::Chunks(c) => Some(discriminant(c)),
+            _ => None,
+        })
+        .collect::<HashSet<_>>();
+    assert_eq!(chunk_kinds.len(), 5, "a variant of ChunkError is missing");
     for (err, text) in &cases {
         let shown = err.to_string();
         assert_eq!(&shown, text);
@@ -207,6 +245,7 @@ fn misplaced_values(mode: Mode) -> Vec<(&'static str, Result<String, Error>)> {
 
     let wrong_secret = Codec::<String>::builder(Keyring::new([key(1, 0x12)]).unwrap())
         .mode(mode)
+        .purpose(PURPOSE)
         .build()
         .unwrap();
     let other_name = builder()
@@ -298,12 +337,22 @@ fn operator_facing_failures_are_distinct_variants() {
         .unwrap();
     let header = cookie_header(&sealed);
     let other_key = Codec::<String>::builder(Keyring::new([key(2, 0x11)]).unwrap())
+        .purpose(PURPOSE)
         .build()
         .unwrap();
+    // The same key, held but retired (past its not_after) on this node.
+    let retired =
+        Codec::<String>::builder(Keyring::new([key(1, 0x11).with_not_after(before(1))]).unwrap())
+            .purpose(PURPOSE)
+            .build()
+            .unwrap();
+    // A release whose session type is at schema 1 and reads no older version.
+    let newer_schema = builder().schema_version(1).build().unwrap();
     let tiny = builder().max_total_bytes(64).build().unwrap();
     let failures = [
         open_header(&c, "__Host-session=!!").unwrap_err(),
         open_header(&other_key, &header).unwrap_err(),
+        open_header(&retired, &header).unwrap_err(),
         c.open(&RequestCookies::from_header(&header), at(30 * 24 * 3600))
             .unwrap_err(),
         c.open(
@@ -311,29 +360,137 @@ fn operator_facing_failures_are_distinct_variants() {
             now() - Duration::from_secs(3600),
         )
         .unwrap_err(),
-        open_header(&c, &format!("{header}; __Host-session.1=AAAA")).unwrap_err(),
+        // Two head cookies: ambiguous. (A chunk beside a whole value is a leftover, ignored.)
+        open_header(&c, &format!("{header}; {header}")).unwrap_err(),
         open_header(&tiny, &header).unwrap_err(),
+        open_header(&newer_schema, &header).unwrap_err(),
     ];
     let kinds = [
         "Malformed",
         "UnknownKey",
+        "RetiredKey",
         "Expired",
         "NotYetValid",
         "Chunks",
         "TooLarge",
+        "UnknownSchema",
     ];
     for (e, kind) in failures.iter().zip(kinds) {
         assert!(format!("{e:?}").starts_with(kind), "{kind}: {e:?}");
     }
+    assert_eq!(
+        failures[1],
+        Error::UnknownKey {
+            key_id: KeyId::new(1)
+        }
+    );
+    assert_eq!(
+        failures[2],
+        Error::RetiredKey {
+            key_id: KeyId::new(1)
+        }
+    );
+    assert_eq!(
+        failures[5],
+        Error::Chunks(ChunkError::Duplicate { index: 0 })
+    );
+    assert_eq!(failures[7], Error::UnknownSchema { version: 0 });
     for i in 0..kinds.len() {
+        assert_ne!(
+            discriminant(&failures[i]),
+            discriminant(&Error::Authentication)
+        );
         for j in 0..i {
             assert_ne!(discriminant(&failures[i]), discriminant(&failures[j]));
-            assert_ne!(
-                discriminant(&failures[i]),
-                discriminant(&Error::Authentication)
-            );
         }
     }
+}
+
+#[test]
+fn cookies_are_dead_answers_for_every_variant() {
+    let id = KeyId::new(7);
+    let cases: Vec<(Error, bool)> = vec![
+        // Every node agrees these never open: delete.
+        (Error::Authentication, true),
+        (Error::Malformed { reason: "r" }, true),
+        (Error::Expired { at: now() }, true),
+        (Error::RetiredKey { key_id: id }, true),
+        (Error::Chunks(ChunkError::Missing { index: 1 }), true),
+        (Error::Chunks(ChunkError::Extra { index: 2 }), true),
+        (Error::Chunks(ChunkError::MixedGeneration), true),
+        (
+            Error::Chunks(ChunkError::TooMany { count: 17, max: 16 }),
+            true,
+        ),
+        // Another node, a later request or another release may open them, or deleting them
+        // cannot reach their cause (a planted duplicate): leave alone.
+        (Error::Chunks(ChunkError::Duplicate { index: 0 }), false),
+        (Error::Chunks(ChunkError::Duplicate { index: 3 }), false),
+        (Error::UnknownKey { key_id: id }, false),
+        (Error::NotYetValid, false),
+        (
+            Error::TooLarge {
+                needed: 9000,
+                budget: 6144,
+            },
+            false,
+        ),
+        (Error::UnknownSchema { version: 2 }, false),
+        (Error::Serialization { reason: "r" }, false),
+        (
+            Error::OverwriteRefused {
+                cause: Box::new(Error::UnknownKey { key_id: id }),
+            },
+            false,
+        ),
+        // Even when its cause is a dead value, a refusal is not itself an open failure.
+        (
+            Error::OverwriteRefused {
+                cause: Box::new(Error::Authentication),
+            },
+            false,
+        ),
+        // Not open failures: nothing to judge, nothing deleted.
+        (Error::NoSealingKey, false),
+        (
+            Error::InvalidKeyring {
+                entry: 1,
+                reason: "r",
+            },
+            false,
+        ),
+        (Error::InvalidConfig { reason: "r" }, false),
+        (Error::Randomness, false),
+    ];
+    for (e, dead) in &cases {
+        assert_eq!(e.cookies_are_dead(), *dead, "{e:?}");
+    }
+    let kinds: HashSet<_> = cases.iter().map(|(e, _)| discriminant(e)).collect();
+    assert_eq!(kinds.len(), 15, "a variant of Error is missing");
+    let chunk_kinds: HashSet<_> = cases
+        .iter()
+        .filter_map(|(e, _)| match e {
+            Error::Chunks(c) => Some(discriminant(c)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(chunk_kinds.len(), 5, "a variant of ChunkError is missing");
+
+    // And the answers real failures get.
+    let c = builder().build().unwrap();
+    let sealed = c
+        .seal(&"x".to_owned(), None, &RequestCookies::new(), now())
+        .unwrap();
+    let header = cookie_header(&sealed);
+    let late = c
+        .open(&RequestCookies::from_header(&header), at(30 * 24 * 3600))
+        .unwrap_err();
+    assert!(late.cookies_are_dead(), "{late:?}");
+    let other_key = Codec::<String>::builder(Keyring::new([key(2, 0x11)]).unwrap())
+        .build()
+        .unwrap();
+    let unknown = open_header(&other_key, &header).unwrap_err();
+    assert!(!unknown.cookies_are_dead(), "{unknown:?}");
 }
 
 #[test]
@@ -352,7 +509,10 @@ fn randomness_failure_is_reported_not_papered_over() {
 
 #[test]
 fn a_payload_of_another_type_is_a_serialization_error() {
-    let raw = Codec::<()>::builder(ring()).build().unwrap();
+    let raw = Codec::<()>::builder(ring())
+        .purpose(PURPOSE)
+        .build()
+        .unwrap();
     let sealed = raw
         .seal_bytes(b"", None, &RequestCookies::new(), now())
         .unwrap();
