@@ -31,6 +31,7 @@ fn codec(v: &Value, random: Arc<dyn RandomSource>) -> Codec<()> {
     let expiry = Expiry::default()
         .absolute(secs(&e["absolute"]))
         .idle(secs(&e["idle"]))
+        .persistent(e["persistent"].as_bool().unwrap())
         .clock_skew(secs(&e["skew"]).unwrap());
     let mode = match v["mode"].as_str().unwrap() {
         "encrypted" => Mode::Encrypted,
@@ -45,6 +46,7 @@ fn codec(v: &Value, random: Arc<dyn RandomSource>) -> Codec<()> {
         .max_cookie_bytes(v["max_cookie_bytes"].as_u64().unwrap() as usize)
         .max_total_bytes(v["max_total_bytes"].as_u64().unwrap() as usize)
         .random_source(random)
+        .schema_version(v["schema"].as_u64().unwrap() as u32)
         .build()
         .unwrap()
 }
@@ -191,4 +193,84 @@ fn vectors_cover_both_modes_chunks_and_tokens() {
     assert!(has(&chunked("encrypted")));
     assert!(has(&chunked("signed")));
     assert!(has(&|v| !v["previous"].is_null()));
+}
+
+const V1_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors_v1.json");
+
+/// The format-1 vectors of release 0.1.0 (`vectors_v1.json`, frozen): this release no longer
+/// seals format 1 but must open every one of them, report it for a re-seal, and re-seal it as
+/// format 2 with the same session id and issue time (FORMAT.md §9).
+#[test]
+fn every_format_1_vector_still_opens_and_reseals_as_format_2() {
+    use sealed_session::ResealReason;
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(V1_PATH).unwrap()).unwrap();
+    let mut opened_count = 0;
+    for v in doc["envelopes"].as_array().unwrap() {
+        let mut v = v.clone();
+        v["expiry"]["persistent"] = json!(true);
+        v["schema"] = json!(0);
+        let codec = codec(&v, Arc::new(sealed_session::OsRandom));
+        let now = at(v["now"].as_u64().unwrap());
+        let payload = hex::decode(v["payload"].as_str().unwrap()).unwrap();
+        let name = v["name"].as_str().unwrap();
+        let (opened, header) = if v["kind"] == "cookie" {
+            let lines = v["set_cookie"].as_array().unwrap();
+            let pairs: Vec<&str> = lines
+                .iter()
+                .map(|l| l.as_str().unwrap().split(';').next().unwrap())
+                .collect();
+            let header = pairs.join("; ");
+            let opened = codec
+                .open_bytes(&RequestCookies::from_header(&header), now)
+                .unwrap()
+                .unwrap();
+            (opened, Some(header))
+        } else {
+            let token = v["token"].as_str().unwrap();
+            (codec.open_token_bytes(token, now).unwrap(), None)
+        };
+        assert_eq!(opened.session, payload, "{name}");
+        assert_eq!(opened.metadata.format_version(), 1, "{name}");
+        assert_eq!(
+            opened.metadata.reseal_reason(),
+            Some(ResealReason::OldFormat),
+            "{name}"
+        );
+        if let Some(header) = header {
+            let request = RequestCookies::from_header(&header);
+            let resealed = codec
+                .seal_bytes(&payload, Some(&opened.metadata), &request, now)
+                .unwrap();
+            let m = resealed.metadata();
+            assert_eq!(m.format_version(), 2, "{name}");
+            assert_eq!(m.session_id(), opened.metadata.session_id(), "{name}");
+            assert_eq!(m.issued_at(), opened.metadata.issued_at(), "{name}");
+        }
+        opened_count += 1;
+    }
+    assert_eq!(opened_count, 11);
+}
+
+/// Format 2 binds the usage: a vector's cookie value is not a token of the same codec.
+#[test]
+fn no_cookie_vector_opens_as_a_token() {
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
+    let mut checked = 0;
+    for v in doc["envelopes"].as_array().unwrap() {
+        let lines = match v["set_cookie"].as_array() {
+            Some(lines) if lines.len() == 1 => lines,
+            _ => continue,
+        };
+        let codec = codec(v, Arc::new(sealed_session::OsRandom));
+        let value = value_of(lines[0].as_str().unwrap());
+        let now = at(v["now"].as_u64().unwrap());
+        assert_eq!(
+            codec.open_token_bytes(value, now).unwrap_err(),
+            sealed_session::Error::Authentication,
+            "{}",
+            v["name"]
+        );
+        checked += 1;
+    }
+    assert!(checked >= 6, "{checked}");
 }
