@@ -335,7 +335,7 @@ fn permute(items: &mut [usize; 4], k: usize, f: &mut impl FnMut(&[usize; 4])) {
 #[test]
 fn missing_chunks_are_reported_by_index() {
     let (c, _, p) = chunked(3);
-    for missing in 0..3 {
+    for missing in 1..3 {
         let rest: Vec<String> = (0..3)
             .filter(|&i| i != missing)
             .map(|i| p[i].clone())
@@ -345,6 +345,17 @@ fn missing_chunks_are_reported_by_index() {
             Error::Chunks(ChunkError::Missing { index: missing })
         );
     }
+    // Without the head (chunk 0) the other chunks are leftovers: no session, not an error.
+    let headless = p[1..].join("; ");
+    assert_eq!(
+        c.open_bytes(&RequestCookies::from_header(&headless), now()),
+        Ok(None)
+    );
+    let only_last = p[2].clone();
+    assert_eq!(
+        c.open_bytes(&RequestCookies::from_header(&only_last), now()),
+        Ok(None)
+    );
 }
 
 #[test]
@@ -361,30 +372,208 @@ fn duplicated_chunks_are_rejected() {
 }
 
 #[test]
-fn extra_chunks_are_rejected() {
-    let (c, _, p) = chunked(3);
+fn leftover_chunks_are_ignored_and_the_next_seal_deletes_them() {
+    let (c, big, p) = chunked(3);
+    let original = data(2 * 2_900 + 500);
     let name = c.cookie_name().to_owned();
+    // Chunk names at or beyond the count the head announces (3) are leftovers of an earlier,
+    // larger seal: opening ignores them, whatever they hold.
     for extra in [3, 9, 15] {
-        let mut more = p.clone();
-        more.push(format!("{name}.{extra}={}", value_of(&p[1])));
-        assert_eq!(
-            open_pairs(&c, &more).unwrap_err(),
-            Error::Chunks(ChunkError::Extra { index: extra })
+        for value in [value_of(&p[1]), "not*base64", ""] {
+            let mut more = p.clone();
+            more.push(format!("{name}.{extra}={value}"));
+            assert_eq!(open_pairs(&c, &more).unwrap(), original, "{name}.{extra}");
+            // ...in any position of the header.
+            more.rotate_right(1);
+            assert_eq!(open_pairs(&c, &more).unwrap(), original, "{name}.{extra}");
+        }
+    }
+    // And the next seal deletes them.
+    let mut leftovers = p.clone();
+    for extra in [3, 9, 15] {
+        leftovers.push(format!("{name}.{extra}={}", value_of(&p[1])));
+    }
+    let request_header = leftovers.join("; ");
+    let request = RequestCookies::from_header(&request_header);
+    let opened = c.open_bytes(&request, at(5)).unwrap().unwrap();
+    assert_eq!(opened.metadata.session_id(), big.metadata().session_id());
+    let again = c
+        .seal_bytes(&original, Some(&opened.metadata), &request, at(5))
+        .unwrap();
+    assert_eq!((again.chunk_count(), again.deleted_count()), (3, 3));
+    for (line, index) in again.headers()[3..].iter().zip([3, 9, 15]) {
+        assert!(
+            line.starts_with(&format!("{name}.{index}=; Max-Age=0")),
+            "{line}"
         );
     }
-    // An unchunked value with a chunk beside it.
+
+    // An unchunked value with chunk cookies beside it: the chunks are leftovers too.
     let single = seal(&c, 10).unwrap();
-    let header = format!("{}; {name}.1={}", cookie_header(&single), value_of(&p[1]));
-    assert_eq!(
-        open(&c, &header).unwrap_err(),
-        Error::Chunks(ChunkError::Extra { index: 1 })
+    let header = format!(
+        "{}; {name}.1={}; {name}.2={}",
+        cookie_header(&single),
+        value_of(&p[1]),
+        value_of(&p[2])
     );
-    // Names that are not canonical chunk names are other cookies, and ignored.
+    assert_eq!(open(&c, &header).unwrap(), data(10));
+    let header = format!("{name}.1={}; {}", value_of(&p[1]), cookie_header(&single));
+    assert_eq!(open(&c, &header).unwrap(), data(10));
+    let request = RequestCookies::from_header(&header);
+    let resealed = c.seal_bytes(&data(10), None, &request, at(5)).unwrap();
+    assert_eq!((resealed.chunk_count(), resealed.deleted_count()), (1, 1));
+    assert!(resealed.headers()[1].starts_with(&format!("{name}.1=; Max-Age=0")));
+
+    // Chunk cookies without any head: no session, and the next seal deletes them all.
+    let headless = format!("{}; {}; {name}.9=x", p[1], p[2]);
+    let request = RequestCookies::from_header(&headless);
+    assert_eq!(c.open_bytes(&request, now()), Ok(None));
+    let fresh = c.seal_bytes(b"new", None, &request, now()).unwrap();
+    assert_eq!((fresh.chunk_count(), fresh.deleted_count()), (1, 3));
+
+    // Names that are not canonical chunk names are other cookies: ignored, never deleted.
     let header = format!(
         "{}; {name}.16=x; {name}.01=x; {name}.=x; {name}x.1=x",
         p.join("; ")
     );
-    assert!(open(&c, &header).is_ok());
+    assert_eq!(open(&c, &header).unwrap(), original);
+    let request = RequestCookies::from_header(&header);
+    let same = c.seal_bytes(&original, None, &request, now()).unwrap();
+    assert_eq!(same.deleted_count(), 0);
+}
+
+#[test]
+fn a_planted_chunk_of_another_generation_beside_the_real_one_is_ignored() {
+    let (c, first, p) = chunked(3);
+    let original = data(2 * 2_900 + 500);
+    let name = c.cookie_name().to_owned();
+    // Another session's chunk 1, and a later seal's chunk 1 of this same session: each has a
+    // generation other than the head's. A sibling subdomain can plant such a cookie under the
+    // same name (cookie tossing); the browser sends both.
+    let (_, _, other) = chunked(3);
+    let later = c
+        .seal_bytes(
+            &original,
+            Some(first.metadata()),
+            &RequestCookies::new(),
+            at(1),
+        )
+        .unwrap();
+    let later = pairs(&later);
+    for planted in [&other[1], &later[1], &format!("{name}.1=not*base64")] {
+        // Both header orders: the planted cookie before and after the real one.
+        for planted_first in [true, false] {
+            let mut set = vec![p[0].clone()];
+            if planted_first {
+                set.extend([planted.clone(), p[1].clone()]);
+            } else {
+                set.extend([p[1].clone(), planted.clone()]);
+            }
+            set.push(p[2].clone());
+            assert_eq!(
+                open_pairs(&c, &set).unwrap(),
+                original,
+                "planted {planted} first: {planted_first}"
+            );
+        }
+    }
+    // Planted copies of the last chunk too, up to four cookies of one name.
+    let mut set = p.clone();
+    set.insert(2, other[2].clone());
+    set.insert(0, later[2].clone());
+    set.push(format!("{name}.2=AAAA"));
+    assert_eq!(open_pairs(&c, &set).unwrap(), original);
+    // A fifth cookie of one name is more than opening looks at: ambiguous.
+    set.push(format!("{name}.2=AAAA"));
+    assert_eq!(
+        open_pairs(&c, &set).unwrap_err(),
+        Error::Chunks(ChunkError::Duplicate { index: 2 })
+    );
+    // Only planted ones and no real one: the mismatch is reported.
+    let mut set = p.clone();
+    set[1] = other[1].clone();
+    set.push(later[1].clone());
+    assert_eq!(
+        open_pairs(&c, &set).unwrap_err(),
+        Error::Chunks(ChunkError::MixedGeneration)
+    );
+    // Only undecodable candidates: malformed.
+    let mut set = p.clone();
+    set[1] = format!("{name}.1=not*base64");
+    set.push(format!("{name}.1=*"));
+    assert!(matches!(
+        open_pairs(&c, &set).unwrap_err(),
+        Error::Malformed { .. }
+    ));
+    // A planted head beside the real head is never guessed at, whatever the order.
+    for set in [
+        [p[0].clone(), other[0].clone(), p[1].clone(), p[2].clone()],
+        [other[0].clone(), p[0].clone(), p[1].clone(), p[2].clone()],
+    ] {
+        assert_eq!(
+            open_pairs(&c, &set).unwrap_err(),
+            Error::Chunks(ChunkError::Duplicate { index: 0 })
+        );
+    }
+}
+
+#[test]
+fn ignored_cookies_still_count_toward_the_request_budget() {
+    let (roomy, _, p) = chunked(3);
+    let name = roomy.cookie_name().to_owned();
+    let needed = p.join("; ").len();
+    // A codec whose budget the real cookies fill exactly.
+    let c = codec(DEFAULT_MAX_COOKIE_BYTES, needed);
+    let original = data(2 * 2_900 + 500);
+    assert_eq!(open_pairs(&c, &p).unwrap(), original);
+    // Any further cookie of the session's names goes over it, though opening would ignore it:
+    // the size is checked before anything is decoded.
+    for extra in [
+        format!("{name}.9=A"),
+        format!("{name}.1=A"),
+        format!("{name}.3={}", value_of(&p[1])),
+    ] {
+        let mut more = p.clone();
+        more.push(extra.clone());
+        assert_eq!(
+            open_pairs(&c, &more).unwrap_err(),
+            Error::TooLarge {
+                needed: needed + 2 + extra.len(),
+                budget: needed
+            },
+            "{extra}"
+        );
+    }
+    // A whole value beside leftover chunks: the leftovers count too.
+    let single = seal(&c, 10).unwrap();
+    let whole = cookie_header(&single);
+    let small = codec(DEFAULT_MAX_COOKIE_BYTES, whole.len());
+    assert_eq!(open(&small, &whole).unwrap(), data(10));
+    let header = format!("{whole}; {name}.1=A");
+    assert_eq!(
+        open(&small, &header).unwrap_err(),
+        Error::TooLarge {
+            needed: header.len(),
+            budget: whole.len()
+        }
+    );
+    // Leftovers without a head are no session within the budget, and too large beyond it.
+    let headless = p[1..].join("; ");
+    let fits = codec(DEFAULT_MAX_COOKIE_BYTES, headless.len());
+    assert_eq!(
+        fits.open_bytes(&RequestCookies::from_header(&headless), now()),
+        Ok(None)
+    );
+    let short = codec(DEFAULT_MAX_COOKIE_BYTES, headless.len() - 1);
+    assert_eq!(
+        short
+            .open_bytes(&RequestCookies::from_header(&headless), now())
+            .unwrap_err(),
+        Error::TooLarge {
+            needed: headless.len(),
+            budget: headless.len() - 1
+        }
+    );
 }
 
 #[test]
