@@ -505,6 +505,19 @@ fn a_planted_chunk_of_another_generation_beside_the_real_one_is_ignored() {
         open_pairs(&c, &set).unwrap_err(),
         Error::Malformed { .. }
     ));
+    // With no match, the error is that of the slot's first cookie (FORMAT.md 5.3, step 8).
+    for (first, second, garbage_first) in [
+        (format!("{name}.1=not*base64"), other[1].clone(), true),
+        (other[1].clone(), format!("{name}.1=not*base64"), false),
+    ] {
+        let set = [p[0].clone(), first, second, p[2].clone()];
+        let e = open_pairs(&c, &set).unwrap_err();
+        if garbage_first {
+            assert!(matches!(e, Error::Malformed { .. }), "{e:?}");
+        } else {
+            assert_eq!(e, Error::Chunks(ChunkError::MixedGeneration));
+        }
+    }
     // A planted head beside the real head is never guessed at, whatever the order.
     for set in [
         [p[0].clone(), other[0].clone(), p[1].clone(), p[2].clone()],
