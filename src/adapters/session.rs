@@ -20,14 +20,32 @@ use crate::{Codec, Error, Metadata, RequestCookies, SealedCookies};
 /// state.
 ///
 /// * **Reading**: [`get`](Self::get) is the session the request carried, or `None` when it
-///   carried none, or carried cookies that did not open (tampered, expired, sealed under an
-///   unknown key, ...). Such cookies are treated as no session, their error is kept for logging
-///   ([`open_error`](Self::open_error), whose text holds no secret), and they are deleted by the
-///   response unless the handler sets a new session, or unless the failure may pass by itself:
-///   a key id this node does not hold at all ([`Error::UnknownKey`], a keyring roll-out in
-///   progress) or a value dated ahead of this node's clock ([`Error::NotYetValid`]) leaves the
-///   cookies alone, so another node or a later request can still open them (a key the keyring
-///   holds but has retired never opens again: its cookies are deleted).
+///   carried none, carried cookies that did not open, or carried a session past its deadline
+///   on this node's clock (it opened only through the clock-skew allowance,
+///   [`Metadata::past_deadline`]: it has ended, and a write starts a new session). The error
+///   of cookies that did not open is kept for logging ([`open_error`](Self::open_error), whose
+///   text holds no secret).
+/// * **Never destroying what this node cannot read**: cookies that did not open are deleted by
+///   the response only when every node would agree they never open
+///   ([`Error::cookies_are_dead`]). Otherwise they are left alone, and a write over them
+///   ([`set`](Self::set), [`update`](Self::update)) is refused with
+///   [`Error::OverwriteRefused`]: answer it with 503 and `Retry-After`, so the load balancer
+///   or the client retries on a node that can read the session. [`clear`](Self::clear)
+///   (sign-out, an explicit request) always deletes.
+///
+///   | open error | cookies | a write | why |
+///   |---|---|---|---|
+///   | [`Error::Authentication`], [`Error::Malformed`] | deleted | new session | tampered or corrupt: no node opens it |
+///   | [`Error::Expired`] | deleted | new session | expired on every node (the skew allowance has passed) |
+///   | [`Error::RetiredKey`] | deleted | new session | the keyring retired the key: it never opens again |
+///   | [`Error::Chunks`]: missing, mixed generation, too many | deleted | new session | broken chunks, whatever the node |
+///   | [`Error::Chunks`]: duplicate | left alone | refused | ambiguous, maybe planted (cookie tossing); deleting cannot reach a planted cookie |
+///   | [`Error::UnknownKey`] | left alone | refused | another node holds the key (a roll-out, a straggler with a stale keyring) |
+///   | [`Error::NotYetValid`] | left alone | refused | sealed by a node whose clock runs ahead; opens here shortly |
+///   | [`Error::UnknownSchema`], [`Error::Serialization`] | left alone | refused | another release reads this session type |
+///   | [`Error::TooLarge`] | left alone | refused | another node's budget may differ; planted cookies may be what is large |
+///   | past its deadline (opens) | left alone | new session | it has ended here; the browser's `Max-Age` drops it |
+///
 /// * **Changing**: [`set`](Self::set) and [`update`](Self::update) seal at once, so a session
 ///   too large for the cookie budget is an error the handler sees ([`Error::TooLarge`]) and the
 ///   previous value stays in place; [`clear`](Self::clear) signs out.
@@ -113,6 +131,24 @@ impl<T> fmt::Debug for Session<T> {
     }
 }
 
+impl<T> State<T> {
+    /// Refuses a write over session cookies this node could not read but another node (or a
+    /// later request, or another release) may: replacing them could destroy a live session.
+    /// After an explicit [`Session::clear`] the write starts a new session.
+    fn check_overwrite(&self) -> Result<(), Error> {
+        match &self.open_error {
+            Some(cause)
+                if !cause.cookies_are_dead() && !matches!(self.write, Write::Cleared(_)) =>
+            {
+                Err(Error::OverwriteRefused {
+                    cause: Box::new(cause.clone()),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl<T> Session<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // A handler that panicked mid-update leaves a consistent state (every change is one
@@ -154,6 +190,8 @@ impl<T> Session<T> {
             .collect::<Vec<_>>()
             .join("; ");
         let (value, metadata, open_error) = match codec.open(request, now) {
+            // Opened only through the skew allowance: ended here, and not re-sealable.
+            Ok(Some(opened)) if opened.metadata.past_deadline() => (None, None, None),
             Ok(Some(opened)) => (Some(opened.session), Some(opened.metadata), None),
             Ok(None) => (None, None, None),
             Err(e) => (None, None, Some(e)),
@@ -265,10 +303,11 @@ impl<T> Session<T> {
 impl<T: Serialize> Session<T> {
     /// Replaces the session with `value` and seals it now, so the response sends it.
     ///
-    /// Keeps the session id and absolute deadline of the request's session (a new session gets
-    /// a fresh id). Fails, changing nothing, with [`Error::TooLarge`] when the value does not
-    /// fit the codec's cookie budget, or with the error `seal` gives (for example
-    /// [`Error::Expired`] past the absolute lifetime).
+    /// Keeps the session id, absolute deadline and lifetime of the request's session (a new
+    /// session gets a fresh id and the codec's lifetime). Fails, changing nothing, with
+    /// [`Error::TooLarge`] when the value does not fit the codec's cookie budget, with
+    /// [`Error::OverwriteRefused`] when the request carries session cookies this node cannot
+    /// read but another may (see the table on [`Session`]), or with the error `seal` gives.
     ///
     /// # Example
     ///
@@ -285,6 +324,7 @@ impl<T: Serialize> Session<T> {
     /// ```
     pub fn set(&self, value: T) -> Result<(), Error> {
         let mut state = self.lock();
+        state.check_overwrite()?;
         let sealed = state.codec.seal(
             &value,
             state.metadata.as_ref(),
@@ -318,6 +358,7 @@ impl<T: Serialize> Session<T> {
     where
         T: Clone + Default,
     {
+        self.lock().check_overwrite()?;
         // The lock is not held while user code runs.
         let mut value = self.get().unwrap_or_default();
         let result = change(&mut value);
@@ -399,20 +440,8 @@ fn flush<T: Serialize>(state: &mut State<T>) {
     } else if state
         .open_error
         .as_ref()
-        .is_some_and(|e| is_permanent(e, state.codec.keyring(), state.now))
+        .is_some_and(Error::cookies_are_dead)
     {
         state.write = Write::Cleared(state.codec.clear(&request));
-    }
-}
-
-/// Whether cookies that failed to open never will, so deleting them loses nothing. A key this
-/// node does not hold at all (a keyring roll-out in progress) or a value dated slightly ahead of
-/// a slow clock may open on another node or a moment later: those cookies are left alone. A key
-/// the keyring holds but has retired (past its `not_after`) never opens again.
-fn is_permanent(error: &Error, keyring: &crate::Keyring, now: SystemTime) -> bool {
-    match error {
-        Error::UnknownKey { key_id } => keyring.state(*key_id, now).is_some(),
-        Error::NotYetValid => false,
-        _ => true,
     }
 }
