@@ -83,9 +83,11 @@ fn a_cookie_under_a_retired_key_is_deleted() {
         .unwrap();
     let cookie = cookie_of(&codec, at(0));
     let session = Session::from_cookies(&codec, &RequestCookies::from_header(&cookie), at(200));
-    assert!(matches!(
+    assert_eq!(
         session.open_error(),
-        Some(Error::UnknownKey { .. })
-    ));
+        Some(Error::RetiredKey {
+            key_id: KeyId::new(1)
+        })
+    );
     assert!(session.set_cookie_headers()[0].contains("Max-Age=0"));
 }

@@ -137,8 +137,17 @@ fn not_after_retires_a_key_for_opening_and_sealing() {
         open(&c, &header, at(59)).is_ok(),
         "one second before not_after"
     );
+    // The keyring still holds key 1, retired: not an unknown key.
     assert_eq!(
         open(&c, &header, at(60)).unwrap_err(),
+        Error::RetiredKey {
+            key_id: KeyId::new(1)
+        }
+    );
+    // A keyring that no longer holds it at all: unknown.
+    let dropped = codec(Keyring::new([key(2, 0x22).with_not_before(at(30))]).unwrap());
+    assert_eq!(
+        open(&dropped, &header, at(60)).unwrap_err(),
         Error::UnknownKey {
             key_id: KeyId::new(1)
         }
