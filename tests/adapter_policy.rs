@@ -232,3 +232,46 @@ fn a_session_past_its_deadline_is_ended_without_an_error_or_a_deletion() {
     assert_eq!(write.update(|n| *n + 1).unwrap(), 1);
     assert_ne!(write.metadata().unwrap().session_id(), old_id);
 }
+
+#[test]
+fn sign_in_is_refused_over_an_unreadable_session_and_atomic_when_too_large() {
+    use sealed_session::Lifetime;
+    // A straggler without the key that sealed the session refuses the sign-in.
+    let here = codec(ring(1));
+    let cookie = cookie_of(&codec(ring(2)), at(0));
+    let session = Session::from_cookies(&here, &RequestCookies::from_header(&cookie), at(0));
+    let refused = session.sign_in(1, &Lifetime::persistent());
+    assert!(matches!(refused, Err(Error::OverwriteRefused { .. })));
+    assert!(session.set_cookie_headers().is_empty());
+
+    // A sign-in whose value does not fit leaves the previous session exactly as it was.
+    let c = Codec::<Vec<u8>>::builder(ring(1)).build().unwrap();
+    let sealed = c
+        .seal(&vec![1, 2], None, &RequestCookies::new(), at(0))
+        .unwrap();
+    let cookie = header_of(sealed.headers());
+    let session = Session::from_cookies(&c, &RequestCookies::from_header(&cookie), at(0));
+    let too_big = session.sign_in(vec![0; 100_000], &Lifetime::persistent());
+    assert!(matches!(too_big, Err(Error::TooLarge { .. })));
+    assert_eq!(session.get(), Some(vec![1, 2]));
+    assert_eq!(
+        session.metadata().unwrap().session_id(),
+        sealed.metadata().session_id()
+    );
+    assert!(
+        session.set_cookie_headers().is_empty(),
+        "deleted or rewrote the session"
+    );
+
+    // A pre-login copy of the cookie still opens as the pre-login session, not the signed-in one.
+    session.sign_in(vec![9], &Lifetime::persistent()).unwrap();
+    let signed_in = header_of(&session.set_cookie_headers());
+    let copy = Session::from_cookies(&c, &RequestCookies::from_header(&cookie), at(0));
+    assert_eq!(copy.get(), Some(vec![1, 2]));
+    let after = Session::from_cookies(&c, &RequestCookies::from_header(&signed_in), at(0));
+    assert_eq!(after.get(), Some(vec![9]));
+    assert_ne!(
+        after.metadata().unwrap().session_id(),
+        copy.metadata().unwrap().session_id()
+    );
+}

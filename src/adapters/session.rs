@@ -28,7 +28,7 @@ use crate::{Codec, Error, Metadata, RequestCookies, SealedCookies};
 /// * **Never destroying what this node cannot read**: cookies that did not open are deleted by
 ///   the response only when every node would agree they never open
 ///   ([`Error::cookies_are_dead`]). Otherwise they are left alone, and a write over them
-///   ([`set`](Self::set), [`update`](Self::update)) is refused with
+///   ([`set`](Self::set), [`update`](Self::update), [`sign_in`](Self::sign_in)) is refused with
 ///   [`Error::OverwriteRefused`]: answer it with 503 and `Retry-After`, so the load balancer
 ///   or the client retries on a node that can read the session. [`clear`](Self::clear)
 ///   (sign-out, an explicit request) always deletes.
@@ -301,6 +301,48 @@ impl<T> Session<T> {
 }
 
 impl<T: Serialize> Session<T> {
+    /// Signs in: replaces the session, in one step, with a **new** one (a fresh session id,
+    /// issued now) holding `value`, with its own `lifetime` (persistent "remember me" or
+    /// browser-session, capped by the codec's [`Expiry`](crate::Expiry)). The id seen before
+    /// authentication is never the authenticated one, so a copy of the pre-login cookie does
+    /// not carry the signed-in state.
+    ///
+    /// Atomic: on any error nothing changes, the request's session stays exactly as it was and
+    /// the response carries no deletion. Fails with [`Error::TooLarge`] when `value` does not
+    /// fit, with [`Error::OverwriteRefused`] over cookies this node cannot read (see the table
+    /// on [`Session`]), and with [`Error::InvalidConfig`] for a lifetime out of range.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use sealed_session::{Codec, Keyring, Lifetime, RequestCookies, Session};
+    ///
+    /// let codec = Codec::<String>::builder(Keyring::generate()?).build()?;
+    /// let now = SystemTime::now();
+    /// let visitor = Session::from_cookies(&codec, &RequestCookies::new(), now);
+    /// visitor.set("anonymous cart".to_owned())?;
+    /// let before = visitor.metadata().unwrap().session_id();
+    /// visitor.sign_in("alice".to_owned(), &Lifetime::browser_session())?;
+    /// assert_ne!(visitor.metadata().unwrap().session_id(), before);
+    /// assert!(!visitor.set_cookie_headers()[0].contains("Max-Age"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn sign_in(&self, value: T, lifetime: &crate::Lifetime) -> Result<(), Error> {
+        let mut state = self.lock();
+        state.check_overwrite()?;
+        let sealed = state.codec.seal_new(
+            &value,
+            lifetime,
+            &RequestCookies::from_header(&state.request_cookies),
+            state.now,
+        )?;
+        state.metadata = Some(sealed.metadata().clone());
+        state.value = Some(value);
+        state.write = Write::Sealed(sealed);
+        Ok(())
+    }
+
     /// Replaces the session with `value` and seals it now, so the response sends it.
     ///
     /// Keeps the session id, absolute deadline and lifetime of the request's session (a new
