@@ -322,7 +322,7 @@ fn inspect_shows_the_envelope_without_keys() {
         .unwrap();
     let header = format!("theme=dark; {}", header_of(&sealed));
     let out = ok(&run(&["inspect", &header], None));
-    assert!(out.contains("format version: 1"), "{out}");
+    assert!(out.contains("format version: 2"), "{out}");
     assert!(out.contains("mode:           encrypted"));
     assert!(out.contains("key id:         0000000a"));
     assert!(out.contains("chunks:         2"));
@@ -338,10 +338,12 @@ fn inspect_shows_the_envelope_without_keys() {
 
     let signed = Codec::<u8>::builder(Keyring::new([key_a()]).unwrap())
         .mode(Mode::Signed)
+        .purpose("api")
         .build()
         .unwrap();
     let token = signed.seal_token(&1, None, SystemTime::now()).unwrap();
     let out = ok(&run(&["inspect", &token], None));
+    assert!(out.contains("format version: 2"), "{out}");
     assert!(out.contains("mode:           signed"));
     assert!(out.contains("chunks:         1"));
 
@@ -375,6 +377,7 @@ fn open_shows_metadata_and_payload_with_the_keyring() {
     assert!(out.contains(&format!("session id:     {id}")), "{out}");
     assert!(out.contains("key id:         0000000a (primary)"));
     assert!(out.contains("re-seal due:    no"));
+    assert!(out.contains("format version: 2"), "{out}");
     // postcard: a length byte, then the bytes.
     assert!(out.contains("payload bytes:  3"));
     assert!(out.contains("payload hex:    02abcd"));
@@ -400,44 +403,56 @@ fn open_shows_metadata_and_payload_with_the_keyring() {
     assert!(err.contains("failed authentication"));
     assert!(stdout(&wrong).is_empty());
 
-    // Past the idle timeout: expired, unless the policy says otherwise.
-    let late = [
-        "open",
-        &header,
-        "--cookie-name",
-        "app",
-        "--purpose",
-        "shop",
-        "--at",
-        "+3h",
-    ];
-    assert!(fails(&run(&late, Some(&ring_text)), 1).contains("expired"));
-    let lenient = [
-        "open",
-        &header,
-        "--cookie-name",
-        "app",
-        "--purpose",
-        "shop",
-        "--at",
-        "+3h",
-        "--idle",
-        "none",
-    ];
-    assert!(ok(&run(&lenient, Some(&ring_text))).contains("payload hex:    02abcd"));
+    // Past the idle timeout (2 hours, carried in the value since format 2): expired, and an
+    // opener's policy cannot extend it, only shorten it.
+    let open_at = |at: &'static str, extra: &[&'static str]| {
+        let mut args = vec![
+            "open",
+            &header,
+            "--cookie-name",
+            "app",
+            "--purpose",
+            "shop",
+            "--at",
+            at,
+        ];
+        args.extend_from_slice(extra);
+        run(&args, Some(&ring_text))
+    };
+    assert!(fails(&open_at("+3h", &[]), 1).contains("expired"));
+    let lenient = open_at("+3h", &["--idle", "none"]);
+    assert!(fails(&lenient, 1).contains("expired"), "no extension");
+    assert!(stdout(&lenient).is_empty());
+    assert!(ok(&open_at("+1h", &[])).contains("payload hex:    02abcd"));
+    assert!(fails(&open_at("+1h", &["--idle", "1800"]), 1).contains("expired"));
 
-    // A token in signed mode.
+    // A token in signed mode, of a codec that names its purpose.
     let signed = Codec::<u8>::builder(ring)
         .mode(Mode::Signed)
+        .purpose("api")
         .build()
         .unwrap();
     let token = signed.seal_token(&9, None, SystemTime::now()).unwrap();
     let out = ok(&run(
-        &["open", &token, "--mode", "signed"],
+        &["open", &token, "--mode", "signed", "--purpose", "api"],
         Some(&ring_text),
     ));
     assert!(out.contains("payload hex:    09"));
-    assert!(fails(&run(&["open", &token], Some(&ring_text)), 1).contains("authentication"));
+    assert!(
+        fails(
+            &run(&["open", &token, "--purpose", "api"], Some(&ring_text)),
+            1
+        )
+        .contains("authentication")
+    );
+    assert!(
+        fails(
+            &run(&["open", &token, "--mode", "signed"], Some(&ring_text)),
+            1
+        )
+        .contains("authentication"),
+        "another purpose"
+    );
     assert!(
         fails(
             &run(&["open", &token, "--mode", "loud"], Some(&ring_text)),
@@ -448,8 +463,16 @@ fn open_shows_metadata_and_payload_with_the_keyring() {
 
     // An unknown key, and no keyring at all.
     let other = Keyring::generate().unwrap().to_text().to_string();
+    let unknown = fails(
+        &run(
+            &["open", &token, "--mode", "signed", "--purpose", "api"],
+            Some(&other),
+        ),
+        1,
+    );
     assert!(
-        fails(&run(&["open", &token, "--mode", "signed"], Some(&other)), 1).contains("unknown key")
+        unknown.contains("sealed under key id 0000000a, which this keyring does not hold"),
+        "{unknown}"
     );
     fails(&run(&["open", &token], None), 2);
     let both_stdin = run(&["open", "-", "--keyring-file", "-"], None);
