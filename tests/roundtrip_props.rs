@@ -5,24 +5,91 @@
 
 mod common;
 
-use common::{b64_len, cookie_header, now, pair_of, ring};
+use std::time::Duration;
+
+use common::{T0, b64_len, cookie_header, now, pair_of, ring};
 use proptest::prelude::*;
 use sealed_session::{
-    Codec, CookieAttributes, Error, MAX_CHUNKS, MAX_COOKIE_BYTES, MAX_TOTAL_BYTES, Mode,
+    Codec, CookieAttributes, Error, Expiry, MAX_CHUNKS, MAX_COOKIE_BYTES, MAX_TOTAL_BYTES, Mode,
     RequestCookies, SealedCookies,
 };
 use serde::{Deserialize, Serialize};
 
-/// Envelope bytes around the payload for a fresh session sealed at `T0`: format byte, key id,
-/// nonce/tag (encrypted) or tag (signed), session id (16), issued_at varint (5 bytes for T0),
-/// sealed_at delta varint (1 byte).
+/// Bytes of the unsigned LEB128 varint of `v`.
+fn varint_len(v: u64) -> usize {
+    (v.max(1).ilog2() as usize) / 7 + 1
+}
+
+/// Envelope bytes around the payload for a fresh session sealed at `T0` by a codec with the
+/// default policy and schema (format 2): format byte, key id, nonce/tag (encrypted) or tag
+/// (signed); in the plaintext the session id (16), the issued_at varint (5 bytes for T0), the
+/// sealed_at delta varint (1 byte), the flags byte, the absolute and idle lifetime varints the
+/// flags announce (3 bytes for 86400 s, 2 for 7200 s), and the schema varint (1 byte for 0).
 fn envelope_len(mode: Mode, payload: usize) -> usize {
-    let inner = 16 + 5 + 1;
+    let policy = Expiry::default();
+    let lifetime = |limit: Option<Duration>| limit.map_or(0, |d| varint_len(d.as_secs()));
+    let inner = 16
+        + varint_len(T0)
+        + varint_len(0)
+        + 1
+        + lifetime(policy.absolute_lifetime())
+        + lifetime(policy.idle_timeout())
+        + varint_len(0);
     let around = match mode {
         Mode::Encrypted => 1 + 4 + 24 + 16,
         _ => 1 + 4 + 32,
     };
     around + inner + payload
+}
+
+#[test]
+fn the_envelope_length_model_matches_the_layout_rules() {
+    for (v, n) in [
+        (0, 1),
+        (127, 1),
+        (128, 2),
+        (7_200, 2),
+        (16_383, 2),
+        (16_384, 3),
+    ] {
+        assert_eq!(varint_len(v), n, "{v}");
+    }
+    assert_eq!(varint_len(86_400), 3);
+    assert_eq!(varint_len(T0), 5);
+    // The smallest version-2 envelopes (FORMAT.md section 3) are 65 and 57 bytes: a plaintext
+    // of a session id, two one-byte varints, the flags and a one-byte schema. The default
+    // policy's two lifetimes and T0's five-byte varint add 4 + 5 - 1 = 9 bytes (payload 0).
+    assert_eq!(envelope_len(Mode::Encrypted, 0), 65 + 9);
+    assert_eq!(envelope_len(Mode::Signed, 0), 57 + 9);
+    // And a real seal agrees.
+    for mode in [Mode::Encrypted, Mode::Signed] {
+        let codec = Codec::<()>::builder(ring()).mode(mode).build().unwrap();
+        for len in [0, 1, 100, 1_000] {
+            let token_codec = Codec::<()>::builder(ring())
+                .mode(mode)
+                .purpose("p")
+                .build()
+                .unwrap();
+            let token = token_codec
+                .seal_token_bytes(&vec![1; len], None, now())
+                .unwrap();
+            assert_eq!(
+                token.len(),
+                b64_len(envelope_len(mode, len)),
+                "{mode:?} {len}"
+            );
+            let sealed = codec
+                .seal_bytes(&vec![1; len], None, &RequestCookies::new(), now())
+                .unwrap();
+            let header = cookie_header(&sealed);
+            let value = header.split_once('=').unwrap().1;
+            assert_eq!(
+                value.len(),
+                b64_len(envelope_len(mode, len)),
+                "{mode:?} {len}"
+            );
+        }
+    }
 }
 
 /// The most bytes whose base64url fits in `chars` characters.
