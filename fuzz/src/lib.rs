@@ -68,6 +68,8 @@ impl RandomSource for CountingRandom {
 /// expiry; the limits above; `mode`; `keyring`.
 pub fn target_codec<T>(mode: Mode, keyring: Keyring, seed: u64) -> Codec<T> {
     Codec::<T>::builder(keyring)
+        // Named explicitly (the default's value) so tokens open too.
+        .purpose(sealed_session::DEFAULT_PURPOSE)
         .mode(mode)
         .max_cookie_bytes(COOKIE_TARGET_MAX_COOKIE_BYTES)
         .max_total_bytes(COOKIE_TARGET_MAX_TOTAL_BYTES)
@@ -167,6 +169,7 @@ pub fn keyring_text(text: &str) {
     let mut times = vec![now()];
     times.extend(ring.keys().filter_map(|k| k.not_before()));
     let codec = Codec::<()>::builder(ring)
+        .purpose("fuzz")
         .random_source(Arc::new(CountingRandom::new(5)))
         .build()
         .expect("the default configuration is valid");
