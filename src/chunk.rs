@@ -113,7 +113,8 @@ impl<'a> Slots<'a> {
     /// (FORMAT.md 5.3). Cookies of chunk names at or beyond the announced count, or of another
     /// generation beside the one that matches, are ignored: concurrent responses leave such
     /// leftovers in a browser's jar, and opening must not fail over them.
-    pub(crate) fn join(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+    /// Returns how many chunks were joined (1 for a whole value).
+    pub(crate) fn join(&self, out: &mut Vec<u8>) -> Result<usize, Error> {
         match self.counts[0] {
             0 => return Err(ChunkError::Missing { index: 0 }.into()),
             1 => {}
@@ -127,7 +128,7 @@ impl<'a> Slots<'a> {
         base64url::decode_to(first, out)?;
         if out.first() != Some(&FRAME_MARKER) {
             // A whole envelope in one cookie; chunk cookies beside it are leftovers.
-            return Ok(());
+            return Ok(1);
         }
         let header = FrameHeader::read(out)?;
         if header.index != 0 {
@@ -148,12 +149,17 @@ impl<'a> Slots<'a> {
         if out.len() < GENERATION_LEN || out[out.len() - GENERATION_LEN..] != header.generation {
             return Err(ChunkError::MixedGeneration.into());
         }
-        Ok(())
+        Ok(count)
     }
 
     /// Appends the piece of the one cookie named for chunk `index` whose frame matches the head
     /// (index, count, generation); other cookies of that name are ignored.
-    fn append_piece(&self, index: usize, head: &FrameHeader, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn append_piece(
+        &self,
+        index: usize,
+        head: &FrameHeader,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         if self.counts[index] == 0 {
             return Err(ChunkError::Missing { index }.into());
         }
@@ -167,7 +173,9 @@ impl<'a> Slots<'a> {
             let matches = match base64url::decode_to(value, out)
                 .and_then(|()| FrameHeader::read(&out[start..]))
             {
-                Ok(h) => h.index == index && h.count == head.count && h.generation == head.generation,
+                Ok(h) => {
+                    h.index == index && h.count == head.count && h.generation == head.generation
+                }
                 Err(e) => {
                     mismatch.get_or_insert(e);
                     false
@@ -193,7 +201,6 @@ impl<'a> Slots<'a> {
         }
     }
 }
-
 
 struct FrameHeader {
     index: usize,

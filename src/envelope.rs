@@ -180,9 +180,10 @@ pub(crate) fn begin(
     put_varint(&mut buf, inner.sealed_at.saturating_sub(inner.issued_at));
     let lifetime = inner.lifetime.unwrap_or_default();
     let (absolute, idle) = (lifetime.absolute_secs(), lifetime.idle_secs());
-    let flags = u8::from(absolute.is_some()) * FLAG_ABSOLUTE
-        | u8::from(idle.is_some()) * FLAG_IDLE
-        | u8::from(lifetime.is_persistent()) * FLAG_PERSISTENT;
+    let flag = |set: bool, bit: u8| if set { bit } else { 0 };
+    let flags = flag(absolute.is_some(), FLAG_ABSOLUTE)
+        | flag(idle.is_some(), FLAG_IDLE)
+        | flag(lifetime.is_persistent(), FLAG_PERSISTENT);
     buf.push(flags);
     for secs in [absolute, idle].into_iter().flatten() {
         put_varint(&mut buf, secs);
@@ -269,7 +270,9 @@ pub(crate) fn open(
             let (ciphertext, tag) = rest.split_at_mut(rest.len() - AEAD_TAG_LEN);
             let nonce: &[u8; NONCE_LEN] = (&*nonce).try_into().map_err(|_| malformed("nonce"))?;
             let tag: &[u8; AEAD_TAG_LEN] = (&*tag).try_into().map_err(|_| malformed("tag"))?;
-            binding.with_aad(head, usage, |aad| cipher.decrypt(nonce, aad, ciphertext, tag))?;
+            binding.with_aad(head, usage, |aad| {
+                cipher.decrypt(nonce, aad, ciphertext, tag)
+            })?;
             HEADER_LEN + NONCE_LEN
         }
         Mode::Signed => {
@@ -436,11 +439,14 @@ mod tests {
         assert!(lifetime.is_persistent());
         assert_eq!((inner.schema, used), (3, SESSION_ID_LEN + 6));
         let (inner, _) = read_inner(2, &plaintext(&[0x00, 0x00])).unwrap();
-        assert_eq!(inner.lifetime, Some(Lifetime::from_parts(None, None, false)));
+        assert_eq!(
+            inner.lifetime,
+            Some(Lifetime::from_parts(None, None, false))
+        );
         for bad in [
-            &[0x08, 0x00][..],                   // unknown flag
-            &[0x01, 0x00, 0x00],                 // zero lifetime
-            &[0x01],                             // truncated
+            &[0x08, 0x00][..],                     // unknown flag
+            &[0x01, 0x00, 0x00],                   // zero lifetime
+            &[0x01],                               // truncated
             &[0x00, 0x80, 0x80, 0x80, 0x80, 0x10], // schema beyond u32
         ] {
             assert!(read_inner(2, &plaintext(bad)).is_err(), "{bad:?}");

@@ -164,7 +164,11 @@ impl Lifetime {
         self.persistent
     }
 
-    pub(crate) const fn from_parts(absolute: Option<u64>, idle: Option<u64>, persistent: bool) -> Self {
+    pub(crate) const fn from_parts(
+        absolute: Option<u64>,
+        idle: Option<u64>,
+        persistent: bool,
+    ) -> Self {
         Lifetime {
             absolute,
             idle,
@@ -456,7 +460,10 @@ mod tests {
     fn the_earlier_deadline_wins() {
         let l = |a, i| own(&policy(a, i));
         assert_eq!(expires_at(&l(Some(1000), Some(100)), T, T), Some(T + 100));
-        assert_eq!(expires_at(&l(Some(1000), Some(100)), T, T + 950), Some(T + 1000));
+        assert_eq!(
+            expires_at(&l(Some(1000), Some(100)), T, T + 950),
+            Some(T + 1000)
+        );
         assert_eq!(expires_at(&l(None, Some(100)), T, T + 950), Some(T + 1050));
         assert_eq!(expires_at(&l(Some(1000), None), T, T + 950), Some(T + 1000));
         assert_eq!(expires_at(&l(None, None), T, T), None);
@@ -513,7 +520,11 @@ mod tests {
     fn validation_bounds() {
         assert!(policy(Some(0), None).validate().is_err());
         assert!(policy(Some(1), Some(1)).validate().is_ok());
-        assert!(policy(Some(MAX_LIFETIME_SECS + 1), None).validate().is_err());
+        assert!(
+            policy(Some(MAX_LIFETIME_SECS + 1), None)
+                .validate()
+                .is_err()
+        );
         assert!(
             Expiry::default()
                 .clock_skew(Duration::from_secs(3601))

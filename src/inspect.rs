@@ -74,13 +74,13 @@ impl Inspection {
             return Ok(None);
         }
         let mut envelope = Vec::with_capacity(base64url::max_decoded_len(text_len));
-        slots.join(&mut envelope)?;
+        let chunk_count = slots.join(&mut envelope)?;
         let header = envelope::read_header(&envelope)?;
         Ok(Some(Inspection {
             version: header.version,
             mode: header.mode,
             key_id: header.key_id,
-            chunk_count: slots.present().count(),
+            chunk_count,
             envelope_len: envelope.len(),
             text_len,
         }))
@@ -138,7 +138,7 @@ impl Inspection {
     /// ```
     /// # use std::time::SystemTime;
     /// # use sealed_session::{Codec, Inspection, Keyring, Mode};
-    /// let codec = Codec::<u8>::builder(Keyring::generate()?).mode(Mode::Signed).build()?;
+    /// let codec = Codec::<u8>::builder(Keyring::generate()?).mode(Mode::Signed).purpose("api").build()?;
     /// let token = codec.seal_token(&1, None, SystemTime::now())?;
     /// assert_eq!(Inspection::of_token(&token)?.mode(), Mode::Signed);
     /// # Ok::<(), sealed_session::Error>(())

@@ -249,7 +249,7 @@ impl Metadata {
         self.mode
     }
 
-    /// The envelope's format version (1).
+    /// The envelope's format version (1 or 2; this release seals 2).
     ///
     /// # Example
     ///
@@ -258,7 +258,7 @@ impl Metadata {
     /// # use sealed_session::{Codec, Keyring, RequestCookies};
     /// # let codec = Codec::<u32>::builder(Keyring::generate()?).build()?;
     /// let sealed = codec.seal(&7, None, &RequestCookies::new(), SystemTime::now())?;
-    /// assert_eq!(sealed.metadata().format_version(), 1);
+    /// assert_eq!(sealed.metadata().format_version(), 2);
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn format_version(&self) -> u8 {
@@ -502,7 +502,7 @@ impl SealedCookies {
     /// # use sealed_session::{Codec, Keyring, RequestCookies};
     /// # let codec = Codec::<u8>::builder(Keyring::generate()?).build()?;
     /// let sealed = codec.seal(&1, None, &RequestCookies::new(), SystemTime::now())?;
-    /// assert_eq!(sealed.metadata().format_version(), 1);
+    /// assert_eq!(sealed.metadata().format_version(), 2);
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn metadata(&self) -> &Metadata {

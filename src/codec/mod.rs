@@ -223,7 +223,6 @@ impl<T> Codec<T> {
         &self.shared.keyring
     }
 
-
     /// The schema version of `T` this codec writes once any scheduled switch has passed
     /// ([`CodecBuilder::schema_version`]).
     ///
@@ -262,5 +261,4 @@ impl<T> Codec<T> {
             .map(|i| self.line(i, 0, &deletion, |_| {}))
             .collect()
     }
-
 }

@@ -55,13 +55,12 @@ impl<T> fmt::Debug for Schemas<T> {
 }
 
 impl<T> Schemas<T> {
-    pub(crate) fn add_older<Old: DeserializeOwned>(
+    pub(crate) fn add_older<Old: DeserializeOwned + 'static>(
         &mut self,
         version: u32,
         upgrade: impl Fn(Old) -> T + Send + Sync + 'static,
     ) where
         T: 'static,
-        Old: 'static,
     {
         self.older.retain(|(v, _)| *v != version);
         self.older.push((
@@ -70,14 +69,13 @@ impl<T> Schemas<T> {
         ));
     }
 
-    pub(crate) fn seal_older_until<Old: Serialize>(
+    pub(crate) fn seal_older_until<Old: Serialize + 'static>(
         &mut self,
         version: u32,
         until: u64,
         downgrade: impl Fn(&T) -> Old + Send + Sync + 'static,
     ) where
         T: 'static,
-        Old: 'static,
     {
         self.older_writer = Some((
             version,

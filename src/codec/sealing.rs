@@ -59,8 +59,16 @@ impl<T> Codec<T> {
         // One draw for the session id (new sessions) and the nonce (encrypted mode): one system
         // call per seal at most.
         let mut random = [0u8; SESSION_ID_LEN + NONCE_LEN];
-        let id_len = if session_id.is_some() { 0 } else { SESSION_ID_LEN };
-        let nonce_len = if s.mode == Mode::Encrypted { NONCE_LEN } else { 0 };
+        let id_len = if session_id.is_some() {
+            0
+        } else {
+            SESSION_ID_LEN
+        };
+        let nonce_len = if s.mode == Mode::Encrypted {
+            NONCE_LEN
+        } else {
+            0
+        };
         if id_len + nonce_len > 0 {
             s.random.fill(&mut random[..id_len + nonce_len])?;
         }

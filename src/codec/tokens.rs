@@ -67,9 +67,7 @@ impl<T> Codec<T> {
     /// ```
     pub fn open_token_bytes(&self, token: &str, now: SystemTime) -> Result<Opened<Vec<u8>>, Error> {
         self.check_token_purpose()?;
-        Ok(self
-            .open_token_envelope(token, to_unix(now))?
-            .into_bytes())
+        Ok(self.open_token_envelope(token, to_unix(now))?.into_bytes())
     }
 }
 
