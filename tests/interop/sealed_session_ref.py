@@ -1,4 +1,5 @@
-"""A second implementation of the sealed-session v1 wire format.
+"""A second implementation of the sealed-session wire format, version 2 (sealing and opening)
+and version 1 (opening, re-sealed as version 2).
 
 Written from FORMAT.md alone (section numbers below refer to it), as a check that the document
 is complete: a compatible sealer and opener in another language. It is a test tool, not a
@@ -31,9 +32,11 @@ MAX_UNIX = 253402300799  # 9999-12-31T23:59:59Z
 class SealedSessionError(Exception):
     """One error of the format. `kind` is a stable short name:
 
-    malformed, authentication, unknown_key, not_yet_valid, expired, too_large,
-    duplicate_chunk, missing_chunk, extra_chunk, mixed_generation, too_many_chunks,
+    malformed, authentication, unknown_key, retired_key, not_yet_valid, expired, too_large,
+    duplicate_chunk, missing_chunk, mixed_generation, too_many_chunks, unknown_schema,
     no_primary_key, invalid_keyring, invalid_config.
+
+    (Version 1's extra_chunk is gone: a version-2 opener ignores leftover chunks, 5.3.)
 
     `index` is set for the chunk errors that name one; `needed`/`allowed` for too_large.
     """
@@ -45,6 +48,16 @@ class SealedSessionError(Exception):
         self.needed = needed
         self.allowed = allowed
         super().__init__(f"{kind}: {detail}" if detail else kind)
+
+    def cookies_are_dead(self) -> bool:
+        """Section 5.3, last paragraph: the errors every node agrees on, so an application
+        deletes the cookies; the others are left alone (and a write over them refused)."""
+        return self.kind in DEAD_KINDS
+
+
+DEAD_KINDS = {"malformed", "mixed_generation", "too_many_chunks", "missing_chunk",
+              "authentication", "retired_key", "expired"}
+LEFT_ALONE_KINDS = {"duplicate_chunk", "too_large", "unknown_key", "not_yet_valid", "unknown_schema"}
 
 
 def clamp_time(t: int) -> int:
@@ -321,14 +334,24 @@ def xaes_open(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
 
 # --- sections 3, 5, 6, 7: the codec ------------------------------------------------------------
 
-FORMAT_ENCRYPTED = 0x11
-FORMAT_SIGNED = 0x12
 FORMAT_CHUNK = 0x1C
-MODES = {"encrypted": FORMAT_ENCRYPTED, "signed": FORMAT_SIGNED}
-MIN_ENVELOPE = {FORMAT_ENCRYPTED: 5 + 24 + 18 + 16, FORMAT_SIGNED: 5 + 18 + 32}
+# Section 3's table: format byte -> (version, mode). Version 2 is sealed; version 1 only opened.
+FORMAT_BYTES = {0x21: (2, "encrypted"), 0x22: (2, "signed"), 0x11: (1, "encrypted"), 0x12: (1, "signed")}
+FORMAT_OF = {(v, m): b for b, (v, m) in FORMAT_BYTES.items()}
+MODES = ("encrypted", "signed")
+# Smallest envelopes (section 3): header 5 + nonce 24 + tag 16, or header 5 + tag 32, around the
+# smallest plaintext (v2: id 16, two one-byte varints, flags, one-byte schema = 20; v1: 18).
+MIN_ENVELOPE = {0x21: 5 + 24 + 20 + 16, 0x22: 5 + 20 + 32, 0x11: 5 + 24 + 18 + 16, 0x12: 5 + 18 + 32}
+USAGE_COOKIE = 0x01
+USAGE_TOKEN = 0x02
+FLAG_ABSOLUTE = 0x01
+FLAG_IDLE = 0x02
+FLAG_PERSISTENT = 0x04
+MAX_SCHEMA = 2 ** 32 - 1
 FRAME_HEADER = 7
 MAX_CHUNKS = 16
 MAX_LIFETIME = 36600 * 86400  # "100 years" of section 7: 100 x 366 days
+MAX_SKEW = 3600
 
 Rng = Callable[[int], bytes]
 _TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
@@ -358,6 +381,40 @@ class ReplayRng:
         return self.pos == len(self.data)
 
 
+def _cap(a: Optional[int], b: Optional[int]) -> Optional[int]:
+    """Section 7: the shorter of two limits; a limit only one of them sets applies."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """Section 7: an optional absolute lifetime, an optional idle timeout, and persistence."""
+    absolute: Optional[int] = None
+    idle: Optional[int] = None
+    persistent: bool = True
+
+    def validate(self) -> None:
+        for lim in (self.absolute, self.idle):
+            if lim is not None and not 1 <= lim <= MAX_LIFETIME:
+                raise SealedSessionError("invalid_config", "lifetime out of range")
+
+    def capped(self, cap: "Lifetime") -> "Lifetime":
+        """Each limit capped by `cap`'s; persistence stays this one's."""
+        return Lifetime(_cap(self.absolute, cap.absolute), _cap(self.idle, cap.idle), self.persistent)
+
+    def has_deadline(self) -> bool:
+        return self.absolute is not None or self.idle is not None
+
+    def flags(self) -> int:
+        return ((FLAG_ABSOLUTE if self.absolute is not None else 0)
+                | (FLAG_IDLE if self.idle is not None else 0)
+                | (FLAG_PERSISTENT if self.persistent else 0))
+
+
 @dataclass
 class Config:
     cookie_name: str
@@ -365,15 +422,23 @@ class Config:
     mode: str = "encrypted"
     max_cookie_bytes: int = 4000
     max_total_bytes: int = 6144
+    # The expiry policy (section 7): the lifetime new sessions get, the cap on any value's, and
+    # the clock skew.
     absolute: Optional[int] = None
     idle: Optional[int] = None
+    persistent: bool = True
     skew: int = 0
+    # The schema version the codec writes (section 3).
+    schema: int = 0
     path: str = "/"
     domain: Optional[str] = None
     secure: bool = True
     http_only: bool = True
     same_site: Optional[str] = "Lax"
     expires: bool = True  # write Expires beside Max-Age
+
+    def policy(self) -> Lifetime:
+        return Lifetime(self.absolute, self.idle, self.persistent)
 
     def validate(self) -> None:
         if not _TOKEN_RE.fullmatch(self.cookie_name) or len(self.cookie_name) > 200:
@@ -384,11 +449,14 @@ class Config:
             raise SealedSessionError("invalid_config", "unknown mode")
         if not 0 < self.max_cookie_bytes <= 4096 or not 64 <= self.max_total_bytes <= 65536:
             raise SealedSessionError("invalid_config", "limits out of range")
-        for lim in (self.absolute, self.idle):
-            if lim is not None and not 1 <= lim <= MAX_LIFETIME:
-                raise SealedSessionError("invalid_config", "lifetime out of range")
-        if not 0 <= self.skew <= 3600:
+        self.policy().validate()
+        if not self.persistent and not self.policy().has_deadline():
+            # Section 7: a browser-session lifetime with neither limit is refused.
+            raise SealedSessionError("invalid_config", "a browser-session policy needs a deadline")
+        if not 0 <= self.skew <= MAX_SKEW:
             raise SealedSessionError("invalid_config", "skew out of range")
+        if not 0 <= self.schema <= MAX_SCHEMA:
+            raise SealedSessionError("invalid_config", "schema version out of range")
         if not _PATH_RE.fullmatch(self.path) or len(self.path) > 1024:
             raise SealedSessionError("invalid_config", "bad Path")
         if self.domain is not None and not _DOMAIN_RE.fullmatch(self.domain):
@@ -435,15 +503,26 @@ class Opened:
     sealed_at: int
     key_id: int
     expires_at: Optional[int]
-    reseal: Optional[str]  # None, "non_primary" or "idle_refresh"
+    # None, "non_primary", "old_format", "old_schema" or "idle_refresh" (section 3.1 step 7)
+    reseal: Optional[str]
+    lifetime: Lifetime = field(default_factory=Lifetime)  # the lifetime in force (section 7)
+    past_deadline: bool = False
+    schema: int = 0
+    format_version: int = 2
 
 
 @dataclass
 class Previous:
-    """The session being re-sealed, as its last opening reported it."""
+    """The session being re-sealed, as its last opening reported it. `lifetime` is the
+    lifetime that opening found in force (None: the value carried none, a version-1 value)."""
     session_id: bytes
     issued_at: int
     sealed_at: int
+    lifetime: Optional[Lifetime] = None
+
+    @classmethod
+    def of(cls, o: Opened) -> "Previous":
+        return cls(o.session_id, o.issued_at, o.sealed_at, o.lifetime)
 
 
 def parse_cookie_headers(headers: list[str]) -> list[tuple[str, str]]:
@@ -476,96 +555,146 @@ def cookie_header_bytes(pairs: list[tuple[str, str]]) -> int:
     return sum(len(n.encode()) + 1 + len(v.encode()) for n, v in pairs) + 2 * (len(pairs) - 1)
 
 
+def build_plaintext(session_id: bytes, issued_at: int, sealed_at: int, lifetime: Optional[Lifetime],
+                    schema: int, data: bytes) -> bytes:
+    """Section 3: the version-2 plaintext, or the version-1 one when `lifetime` is None (then
+    `schema` must be 0: version 1 carries none)."""
+    pt = session_id + varint_encode(issued_at) + varint_encode(sealed_at - issued_at)
+    if lifetime is None:
+        assert schema == 0
+        return pt + data
+    pt += bytes([lifetime.flags()])
+    if lifetime.absolute is not None:
+        pt += varint_encode(lifetime.absolute)
+    if lifetime.idle is not None:
+        pt += varint_encode(lifetime.idle)
+    return pt + varint_encode(schema) + data
+
+
 class Codec:
     def __init__(self, keyring: Keyring, config: Config):
         config.validate()
         self.keyring = keyring
         self.config = config
-        self.format_byte = MODES[config.mode]
 
     # -- section 3 ------------------------------------------------------------------------------
 
-    def aad(self, header: bytes) -> bytes:
+    def aad(self, header: bytes, usage: Optional[int]) -> bytes:
+        """`usage` is None for version 1, which binds none."""
         name = self.config.cookie_name.encode()
         purpose = self.config.purpose.encode()
-        return header + bytes([len(name)]) + name + bytes([len(purpose)]) + purpose
+        u = b"" if usage is None else bytes([usage])
+        return header + u + bytes([len(name)]) + name + bytes([len(purpose)]) + purpose
 
-    def envelope_len(self, data_len: int, issued_at: int, sealed_at: int) -> int:
-        pt = 16 + len(varint_encode(issued_at)) + len(varint_encode(sealed_at - issued_at)) + data_len
-        return 5 + pt + (24 + 16 if self.format_byte == FORMAT_ENCRYPTED else 32)
+    def envelope_len(self, plaintext_len: int) -> int:
+        return 5 + plaintext_len + (24 + 16 if self.config.mode == "encrypted" else 32)
 
-    def expires_at(self, issued_at: int, sealed_at: int) -> Optional[int]:
-        """Section 7."""
-        c = self.config
-        cands = []
-        if c.absolute is not None:
-            cands.append(issued_at + c.absolute)
-        if c.idle is not None:
-            cands.append(sealed_at + c.idle)
-        return min(min(cands), MAX_UNIX) if cands else None  # a time, so clamped (section 7)
-
-    def check_times(self, issued_at: int, sealed_at: int, now: int, sealing: bool = False) -> Optional[int]:
-        """Section 7: raises not_yet_valid / expired; returns expires_at. The skew forgives
-        other nodes' clocks when opening; a sealer refuses when expires_at <= now."""
-        s = self.config.skew
-        if issued_at > now + s or sealed_at > now + s:
-            raise SealedSessionError("not_yet_valid")
-        exp = self.expires_at(issued_at, sealed_at)
-        if exp is not None and now >= exp + (0 if sealing else s):
-            raise SealedSessionError("expired")
-        return exp
-
-    def _prepare(self, now: int, previous: Optional[Previous]):
-        """Times and key for a seal, every check that needs no randomness."""
-        now = clamp_time(now)
-        key = self.keyring.primary(now)
-        if key is None:
-            raise SealedSessionError("no_primary_key", "no key is eligible to seal at now")
-        if previous:
-            # Section 7: the previous times pass the opening checks (no revival of a dead session).
-            self.check_times(previous.issued_at, previous.sealed_at, now)
-        issued_at = previous.issued_at if previous else now
-        sealed_at = max(now, issued_at)
-        exp = self.check_times(issued_at, sealed_at, now, sealing=True)
-        return now, key, issued_at, sealed_at, exp
-
-    def _seal_envelope(self, key: Key, data: bytes, issued_at: int, sealed_at: int,
-                       previous: Optional[Previous], rng: Rng) -> tuple[bytes, bytes]:
-        session_id = previous.session_id if previous else rng(16)
-        assert len(session_id) == 16
-        plaintext = (session_id + varint_encode(issued_at) + varint_encode(sealed_at - issued_at)
-                     + data)
-        return self.seal_plaintext(key, plaintext, rng), session_id
-
-    def seal_plaintext(self, key: Key, plaintext: bytes, rng: Rng = os_rng) -> bytes:
-        """Seals any plaintext (well-formed or not) under `key`: for crafting test inputs."""
-        header = bytes([self.format_byte]) + key.id.to_bytes(4, "big")
-        aad = self.aad(header)
-        if self.format_byte == FORMAT_ENCRYPTED:
+    def seal_plaintext(self, key: Key, plaintext: bytes, usage: int, rng: Rng = os_rng,
+                       version: int = 2) -> bytes:
+        """Seals any plaintext (well-formed or not) under `key`, in this codec's mode: for the
+        codec and for crafting test inputs (version 1 only for tests: it is never sealed)."""
+        header = bytes([FORMAT_OF[(version, self.config.mode)]]) + key.id.to_bytes(4, "big")
+        aad = self.aad(header, usage if version == 2 else None)
+        if self.config.mode == "encrypted":
             nonce = rng(24)
             return header + nonce + xaes_seal(key.k_enc(), nonce, plaintext, aad)
         tag = _hmac.new(key.k_mac(), aad + plaintext, hashlib.sha256).digest()
         return header + plaintext + tag
 
-    def seal_envelope(self, data: bytes, now: int, rng: Rng = os_rng,
-                      previous: Optional[Previous] = None) -> bytes:
-        _now, key, issued_at, sealed_at, _exp = self._prepare(now, previous)
-        return self._seal_envelope(key, data, issued_at, sealed_at, previous, rng)[0]
+    # -- section 7 ------------------------------------------------------------------------------
 
-    def open_envelope(self, env: bytes, now: int) -> Opened:
-        """Section 3.1, steps 1 to 7."""
+    def in_force(self, carried: Optional[Lifetime]) -> Lifetime:
+        """The lifetime in force: the value's capped by this codec's policy, or (version 1,
+        None) the policy's."""
+        policy = self.config.policy()
+        return policy if carried is None else carried.capped(policy)
+
+    @staticmethod
+    def expires_at(lifetime: Lifetime, issued_at: int, sealed_at: int) -> Optional[int]:
+        cands = []
+        if lifetime.absolute is not None:
+            cands.append(issued_at + lifetime.absolute)
+        if lifetime.idle is not None:
+            cands.append(sealed_at + lifetime.idle)
+        return min(min(cands), MAX_UNIX) if cands else None  # a time, so clamped (section 7)
+
+    def check_open_times(self, issued_at: int, sealed_at: int, lifetime: Lifetime,
+                         now: int) -> tuple[Optional[int], bool]:
+        """Opening (section 7): raises not_yet_valid / expired; returns (expires_at, past its
+        deadline)."""
+        s = self.config.skew
+        if issued_at > now + s or sealed_at > now + s:
+            raise SealedSessionError("not_yet_valid")
+        exp = self.expires_at(lifetime, issued_at, sealed_at)
+        if exp is not None and now >= exp + s:
+            raise SealedSessionError("expired")
+        return exp, exp is not None and now >= exp
+
+    def _prepare(self, now: int, previous: Optional[Previous], lifetime: Optional[Lifetime]):
+        """Times, key and lifetime of a seal: every check that needs no randomness."""
         now = clamp_time(now)
-        if not env or env[0] not in (FORMAT_ENCRYPTED, FORMAT_SIGNED) or len(env) < MIN_ENVELOPE[env[0]]:
-            raise SealedSessionError("malformed", "unknown format byte or too short")
-        if env[0] != self.format_byte:
-            raise SealedSessionError("authentication")
-        key_id = int.from_bytes(env[1:5], "big")
-        key = self.keyring.opener(key_id, now)
+        key = self.keyring.primary(now)
         if key is None:
+            raise SealedSessionError("no_primary_key", "no key is eligible to seal at now")
+        if previous is not None:
+            if lifetime is not None:
+                raise ValueError("a re-seal keeps the session's lifetime")
+            # Section 7: a re-seal checks the previous value as opening does, then refuses at
+            # or after its deadline with no allowance.
+            lt = self.in_force(previous.lifetime)
+            old_exp, _ = self.check_open_times(previous.issued_at, previous.sealed_at, lt, now)
+            if old_exp is not None and now >= old_exp:
+                raise SealedSessionError("expired", "past the deadline: read-only")
+            issued_at = previous.issued_at
+        else:
+            if lifetime is None:
+                lt = self.config.policy()
+            else:
+                lifetime.validate()
+                lt = lifetime.capped(self.config.policy())
+            if not lt.persistent and not lt.has_deadline():
+                raise SealedSessionError("invalid_config", "a browser-session lifetime needs a deadline")
+            issued_at = now
+        sealed_at = max(now, issued_at)
+        exp = self.expires_at(lt, issued_at, sealed_at)
+        if exp is not None and exp <= now:
+            raise SealedSessionError("expired", "the new deadline is already due")
+        return now, key, issued_at, sealed_at, lt, exp
+
+    def _plaintext(self, data: bytes, issued_at: int, sealed_at: int, lt: Lifetime,
+                   previous: Optional[Previous], rng: Rng) -> bytes:
+        session_id = previous.session_id if previous else rng(16)
+        assert len(session_id) == 16
+        return build_plaintext(session_id, issued_at, sealed_at, lt, self.config.schema, data)
+
+    def seal_envelope(self, data: bytes, now: int, rng: Rng = os_rng,
+                      previous: Optional[Previous] = None, usage: int = USAGE_COOKIE,
+                      lifetime: Optional[Lifetime] = None) -> bytes:
+        _now, key, issued_at, sealed_at, lt, _exp = self._prepare(now, previous, lifetime)
+        pt = self._plaintext(data, issued_at, sealed_at, lt, previous, rng)
+        return self.seal_plaintext(key, pt, usage, rng)
+
+    def open_envelope(self, env: bytes, now: int, usage: int) -> Opened:
+        """Section 3.1, steps 1 to 7. `usage` is where the bytes came from."""
+        now = clamp_time(now)
+        # 1. format byte and length
+        if not env or env[0] not in FORMAT_BYTES or len(env) < MIN_ENVELOPE[env[0]]:
+            raise SealedSessionError("malformed", "unknown format byte or too short")
+        version, mode = FORMAT_BYTES[env[0]]
+        # 2. mode
+        if mode != self.config.mode:
+            raise SealedSessionError("authentication")
+        # 3. key
+        key_id = int.from_bytes(env[1:5], "big")
+        held = [k for k in self.keyring.keys if k.id == key_id]
+        if not held:
             raise SealedSessionError("unknown_key")
-        header = env[:5]
-        aad = self.aad(header)
-        if env[0] == FORMAT_ENCRYPTED:
+        key = held[0]
+        if not key.opens(now):
+            raise SealedSessionError("retired_key")
+        # 4. tag
+        aad = self.aad(env[:5], usage if version == 2 else None)
+        if mode == "encrypted":
             try:
                 plaintext = xaes_open(key.k_enc(), env[5:29], env[29:], aad)
             except InvalidTag:
@@ -575,27 +704,67 @@ class Codec:
             want = _hmac.new(key.k_mac(), aad + plaintext, hashlib.sha256).digest()
             if not _hmac.compare_digest(tag, want):
                 raise SealedSessionError("authentication")
+        # 5. plaintext
         session_id = plaintext[:16]
         issued_at, pos = varint_decode(plaintext, 16)
         delta, pos = varint_decode(plaintext, pos)
-        if issued_at + delta > MAX_UNIX:
+        if issued_at > MAX_UNIX or issued_at + delta > MAX_UNIX:
             raise SealedSessionError("malformed", "time above MAX_UNIX")
         sealed_at = issued_at + delta
-        exp = self.check_times(issued_at, sealed_at, now)
+        carried: Optional[Lifetime] = None
+        schema = 0
+        if version == 2:
+            if pos >= len(plaintext):
+                raise SealedSessionError("malformed", "no flags byte")
+            flags = plaintext[pos]
+            pos += 1
+            if flags & ~(FLAG_ABSOLUTE | FLAG_IDLE | FLAG_PERSISTENT):
+                raise SealedSessionError("malformed", "reserved flag bit set")
+            limits = []
+            for bit in (FLAG_ABSOLUTE, FLAG_IDLE):
+                if flags & bit:
+                    v, pos = varint_decode(plaintext, pos)
+                    if not 1 <= v <= MAX_LIFETIME:
+                        raise SealedSessionError("malformed", "lifetime out of range")
+                    limits.append(v)
+                else:
+                    limits.append(None)
+            schema, pos = varint_decode(plaintext, pos)
+            if schema > MAX_SCHEMA:
+                raise SealedSessionError("malformed", "schema above 2^32 - 1")
+            carried = Lifetime(limits[0], limits[1], bool(flags & FLAG_PERSISTENT))
+        # 6. lifetime in force and times
+        lt = self.in_force(carried)
+        exp, past = self.check_open_times(issued_at, sealed_at, lt, now)
+        # 7. re-seal due (never past the deadline)
         reseal = None
-        primary = self.keyring.primary(now)
-        nb = lambda k: k.not_before if k.not_before is not None else -1
-        # Section 3.1 step 7: only a key older than the primary asks for a re-seal.
-        if primary is not None and primary.id != key_id and nb(key) < nb(primary):
-            reseal = "non_primary"
-        elif self.config.idle is not None and now - sealed_at >= -(-self.config.idle // 2):
-            reseal = "idle_refresh"
-        return Opened(plaintext[pos:], session_id, issued_at, sealed_at, key_id, exp, reseal)
+        if not past:
+            primary = self.keyring.primary(now)
+            nb = lambda k: k.not_before if k.not_before is not None else -1  # noqa: E731
+            if primary is not None and nb(key) < nb(primary):
+                reseal = "non_primary"
+            elif version == 1:
+                reseal = "old_format"
+            elif schema < self.config.schema:
+                reseal = "old_schema"
+            elif lt.idle is not None and now - sealed_at >= -(-lt.idle // 2):
+                reseal = "idle_refresh"
+        return Opened(plaintext[pos:], session_id, issued_at, sealed_at, key_id, exp, reseal,
+                      lt, past, schema, version)
+
+    @staticmethod
+    def read_schema(opened: Opened, readable: set[int]) -> Opened:
+        """Section 3.1 step 8, the application layer: `readable` are the schema versions the
+        application reads."""
+        if opened.schema not in readable:
+            raise SealedSessionError("unknown_schema")
+        return opened
 
     # -- section 5: cookies ---------------------------------------------------------------------
 
-    def lifetime(self, exp: Optional[int], now: int) -> str:
-        if exp is None:
+    def lifetime_attributes(self, lt: Lifetime, exp: Optional[int], now: int) -> str:
+        """Section 5.4: only a persistent session with a deadline carries Max-Age."""
+        if exp is None or not lt.persistent:
             return ""
         max_age = exp - now  # > 0: sealing refused expires_at <= now
         s = f"; Max-Age={max_age}"
@@ -612,6 +781,9 @@ class Codec:
         limit = c.max_cookie_bytes
         if name_len + 1 + b64len(env_len) + attr_len <= limit:
             needed = name_len + 1 + b64len(env_len)
+            if needed > c.max_total_bytes:
+                raise SealedSessionError("too_large", "over the budget", needed=needed,
+                                         allowed=c.max_total_bytes)
             return 1, env_len, needed, c.max_total_bytes
         room = limit - (name_len + 4 + attr_len)
         piece_max = maxdec(room) - FRAME_HEADER if room >= 0 else 0
@@ -634,16 +806,22 @@ class Codec:
 
     def seal_cookies(self, data: bytes, now: int, rng: Rng = os_rng,
                      previous: Optional[Previous] = None,
-                     request_cookies: Optional[list[str]] = None) -> list[str]:
-        """Returns the Set-Cookie lines (section 5.4)."""
-        now, key, issued_at, sealed_at, exp = self._prepare(now, previous)
+                     request_cookies: Optional[list[str]] = None,
+                     lifetime: Optional[Lifetime] = None) -> list[str]:
+        """Returns the Set-Cookie lines (section 5.4). `lifetime` is what the application asks
+        for a new session (None: the policy's)."""
+        now, key, issued_at, sealed_at, lt, exp = self._prepare(now, previous, lifetime)
         c = self.config
-        lifetime = self.lifetime(exp, now)
+        attrs = self.lifetime_attributes(lt, exp, now)
         fixed = c.fixed_attributes()
-        attr_len = len((lifetime + fixed).encode())
-        env_len = self.envelope_len(len(data), issued_at, sealed_at)
+        attr_len = len((attrs + fixed).encode())
+        session_id = previous.session_id if previous else None
+        # The plaintext's length does not depend on the session id's value: size first.
+        pt_len = len(build_plaintext(bytes(16), issued_at, sealed_at, lt, c.schema, data))
+        env_len = self.envelope_len(pt_len)
         n, piece, needed, _allowed = self.layout(env_len, attr_len)  # checks size before sealing
-        env, _sid = self._seal_envelope(key, data, issued_at, sealed_at, previous, rng)
+        pt = build_plaintext(session_id if session_id else rng(16), issued_at, sealed_at, lt, c.schema, data)
+        env = self.seal_plaintext(key, pt, USAGE_COOKIE, rng)
         assert len(env) == env_len
         if n == 1:
             values = [b64_encode(env)]
@@ -651,102 +829,113 @@ class Codec:
             gen = env[-4:]
             values = [b64_encode(bytes([FORMAT_CHUNK, i, n]) + gen + env[i * piece:(i + 1) * piece])
                       for i in range(n)]
-        lines = [f"{chunk_name(c.cookie_name, i)}={v}{lifetime}{fixed}" for i, v in enumerate(values)]
+        lines = [f"{chunk_name(c.cookie_name, i)}={v}{attrs}{fixed}" for i, v in enumerate(values)]
         assert cookie_header_bytes([(chunk_name(c.cookie_name, i), v) for i, v in enumerate(values)]) == needed
         for line in lines:
             assert len(line.encode()) <= c.max_cookie_bytes, "a line exceeds the per-cookie limit"
-        # Deletions of chunks the client holds but no longer needs.
+        # Deletions of the slots i >= n the request carries a cookie in (section 5.4).
         if request_cookies:
-            slots = self._slots(parse_cookie_headers(request_cookies), raise_duplicates=False)
+            slots = self._slots(parse_cookie_headers(request_cookies))
             deletion = "; Max-Age=0" + ("; Expires=Thu, 01 Jan 1970 00:00:00 GMT" if c.expires else "")
             for i in sorted(slots):
                 if i >= n:
                     lines.append(f"{chunk_name(c.cookie_name, i)}={deletion}{fixed}")
         return lines
 
-    def _slots(self, pairs, raise_duplicates=True) -> dict[int, tuple[str, str]]:
-        """Section 5.3 steps 2 and 3."""
+    def slot_of(self, name: str) -> Optional[int]:
+        """Section 5.3 step 2: the slot of a cookie name, or None."""
         base = self.config.cookie_name
-        slots: dict[int, tuple[str, str]] = {}
+        if name == base:
+            return 0
+        if name.startswith(base + ".") and re.fullmatch(r"[1-9][0-9]*", name[len(base) + 1:]):
+            i = int(name[len(base) + 1:])
+            if i <= 15:
+                return i
+        return None
+
+    def _slots(self, pairs) -> dict[int, list[tuple[str, str]]]:
+        """Section 5.3 step 2: each slot's cookies in header order (empty slots absent)."""
+        slots: dict[int, list[tuple[str, str]]] = {}
         for name, value in pairs:
-            if name == base:
-                i = 0
-            elif name.startswith(base + ".") and re.fullmatch(r"[1-9][0-9]*", name[len(base) + 1:]):
-                i = int(name[len(base) + 1:])
-                if i > 15:
-                    continue
-            else:
-                continue
-            if i in slots:
-                if raise_duplicates:
-                    raise SealedSessionError("duplicate_chunk", index=i)
-                continue
-            slots[i] = (name, value)
+            i = self.slot_of(name)
+            if i is not None:
+                slots.setdefault(i, []).append((name, value))
         return slots
 
     def open_cookies(self, headers: list[str], now: int) -> Optional[Opened]:
         """Section 5.3. Returns None when the request carries no session."""
         pairs = parse_cookie_headers(headers)
-        slots = self._slots(pairs, raise_duplicates=False)
-        if not slots:
+        slots = self._slots(pairs)
+        if not slots:  # step 2
             return None
-        # Step 3: the budget, over the first cookie of each slot; step 4: duplicates.
-        total = cookie_header_bytes([slots[i] for i in sorted(slots)])
+        # Step 3: every cookie of every slot counts toward the budget.
+        total = cookie_header_bytes([p for i in sorted(slots) for p in slots[i]])
         if total > self.config.max_total_bytes:
             raise SealedSessionError("too_large", "cookies over the total budget",
                                      needed=total, allowed=self.config.max_total_bytes)
-        self._slots(pairs)
-        if 0 not in slots:
-            raise SealedSessionError("missing_chunk", index=0)
-        first = b64_decode(slots[0][1])
-        if not first[:1] == bytes([FORMAT_CHUNK]):
-            # Not a frame (an empty value included): a whole envelope, alone.
-            extra = sorted(i for i in slots if i != 0)
-            if extra:
-                raise SealedSessionError("extra_chunk", index=extra[0])
-            return self.open_envelope(first, now)
+        if 0 not in slots:  # step 4: leftovers without their head
+            return None
+        if len(slots[0]) > 1:  # step 5
+            raise SealedSessionError("duplicate_chunk", "two heads", index=0)
+        first = b64_decode(slots[0][0][1])  # step 6
+        if first[:1] != bytes([FORMAT_CHUNK]):
+            # Not a frame (an empty value included): a whole envelope; other slots ignored.
+            return self.open_envelope(first, now, USAGE_COOKIE)
+        # Step 7
         if len(first) < FRAME_HEADER + 1:
             raise SealedSessionError("malformed", "short frame")
         if first[1] != 0:
-            raise SealedSessionError("mixed_generation")
+            raise SealedSessionError("mixed_generation", "head frame with a non-zero index")
         n = first[2]
         if not 2 <= n <= MAX_CHUNKS:
             raise SealedSessionError("too_many_chunks")
-        extra = sorted(i for i in slots if i >= n)
-        if extra:
-            raise SealedSessionError("extra_chunk", index=extra[0])
         gen = first[3:7]
         pieces = [first[7:]]
+        # Step 8
         for i in range(1, n):
-            if i not in slots:
+            cookies = slots.get(i, [])
+            if not cookies:
                 raise SealedSessionError("missing_chunk", index=i)
-            frame = b64_decode(slots[i][1])
-            if len(frame) < FRAME_HEADER + 1 or frame[0] != FORMAT_CHUNK:
-                raise SealedSessionError("malformed", "bad frame")
-            if frame[1] != i or frame[2] != n or frame[3:7] != gen:
-                raise SealedSessionError("mixed_generation")
-            pieces.append(frame[7:])
+            if len(cookies) > 4:
+                raise SealedSessionError("duplicate_chunk", "more than four cookies", index=i)
+            match = None
+            first_error = None
+            for j, (_name, value) in enumerate(cookies):
+                try:
+                    frame = b64_decode(value)
+                except SealedSessionError:
+                    frame = None
+                is_frame = frame is not None and len(frame) >= FRAME_HEADER + 1 and frame[0] == FORMAT_CHUNK
+                if is_frame and frame[1] == i and frame[2] == n and frame[3:7] == gen:
+                    if match is not None:
+                        raise SealedSessionError("duplicate_chunk", "two matching cookies", index=i)
+                    match = frame
+                elif j == 0:
+                    first_error = "malformed" if not is_frame else "mixed_generation"
+            if match is None:
+                raise SealedSessionError(first_error, f"no cookie of slot {i} matches the head")
+            pieces.append(match[FRAME_HEADER:])
+        # Step 9
         env = b"".join(pieces)
         if env[-4:] != gen:
-            raise SealedSessionError("mixed_generation")
-        return self.open_envelope(env, now)
+            raise SealedSessionError("mixed_generation", "generation is not the envelope's tag")
+        return self.open_envelope(env, now, USAGE_COOKIE)
 
     # -- section 6: tokens ----------------------------------------------------------------------
 
     def seal_token(self, data: bytes, now: int, rng: Rng = os_rng,
-                   previous: Optional[Previous] = None) -> str:
-        _now, key, issued_at, sealed_at, _exp = self._prepare(now, previous)
-        needed = b64len(self.envelope_len(len(data), issued_at, sealed_at))
+                   previous: Optional[Previous] = None, lifetime: Optional[Lifetime] = None) -> str:
+        _now, key, issued_at, sealed_at, lt, _exp = self._prepare(now, previous, lifetime)
+        pt_len = len(build_plaintext(bytes(16), issued_at, sealed_at, lt, self.config.schema, data))
+        needed = b64len(self.envelope_len(pt_len))
         if needed > self.config.max_total_bytes:
             raise SealedSessionError("too_large", "token over the total budget",
                                      needed=needed, allowed=self.config.max_total_bytes)
-        env, _ = self._seal_envelope(key, data, issued_at, sealed_at, previous, rng)
-        return b64_encode(env)
+        pt = self._plaintext(data, issued_at, sealed_at, lt, previous, rng)
+        return b64_encode(self.seal_plaintext(key, pt, USAGE_TOKEN, rng))
 
     def open_token(self, token: str, now: int) -> Opened:
         if len(token.encode()) > self.config.max_total_bytes:
             raise SealedSessionError("too_large", "token over the total budget",
                                      needed=len(token.encode()), allowed=self.config.max_total_bytes)
-        return self.open_envelope(b64_decode(token), now)
-
-
+        return self.open_envelope(b64_decode(token), now, USAGE_TOKEN)
