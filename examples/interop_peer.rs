@@ -7,38 +7,56 @@
 //! ```text
 //! { "keyring": "ssk1,...", "mode": "encrypted" | "signed", "cookie_name": "...",
 //!   "purpose": "...", "max_cookie_bytes": n, "max_total_bytes": n,
-//!   "expiry": { "absolute": s | null, "idle": s | null, "skew": s },        (optional)
+//!   "expiry": { "absolute": s | null, "idle": s | null, "skew": s, "persistent": bool? },
+//!                                                                          (optional)
+//!   "schema": n?, "older_schemas": [n, ..]?,
 //!   "attributes": { "path", "domain", "secure", "http_only", "same_site", "expires" },
 //!                                                                          (optional)
 //!   "now": unix seconds }
 //! ```
 //!
-//! and one of these operations:
+//! `schema` is the codec's schema version (`CodecBuilder::schema_version`); `older_schemas`
+//! are also read by the typed API (`open_older_schema`, unchanged bytes). The codec always
+//! names its purpose (`.purpose(..)`, `DEFAULT_PURPOSE` when the command gives none), which
+//! tokens require. The session type is `Vec<u8>`: the bytes API seals the payload as given,
+//! the typed API (`typed`, `lifetime`) seals its postcard form (a varint length, then the
+//! bytes).
+//!
+//! Operations:
 //!
 //! * `{"op":"seal","kind":"cookie","payload":hex, "random":hex?, "request_cookie_header":[..]?,
-//!   "previous_cookie_header":[..]?, "previous_token":str?, "previous_now":t?}` ->
-//!   `{"set_cookie":[...], "chunk_count":n, "cookie_header_bytes":n, "meta":{...}}`
-//! * `{"op":"seal","kind":"token", ...}` -> `{"token":"...", "meta":{...}}`
-//! * `{"op":"open","cookie_header":[..]}` or `{"op":"open","token":"..."}` ->
+//!   "previous_cookie_header":[..]?, "previous_token":str?, "previous_now":t?,
+//!   "lifetime":{"absolute":s|null,"idle":s|null,"persistent":bool}?}` ->
+//!   `{"set_cookie":[...], "chunk_count":n, "deleted_count":n, "cookie_header_bytes":n,
+//!   "meta":{...}}`. With `lifetime`, a new typed session (`Codec::seal_new`).
+//! * `{"op":"seal","kind":"token", ...}` -> `{"token":"..."}` (with `lifetime`:
+//!   `Codec::seal_token_new`).
+//! * `{"op":"open","cookie_header":[..], "typed":bool?}` or `{"op":"open","token":"..."}` ->
 //!   `{"payload":hex, "session_id":hex, "issued_at":t, "sealed_at":t, "expires_at":t|null,
-//!   "key_id":"8 hex", "reseal":null|"non_primary"|"idle_refresh"|"old_format"}`, or
-//!   `{"none":true}` when the request carries no session
+//!   "key_id":"8 hex", "reseal":null|"non_primary"|"old_format"|"old_schema"|"idle_refresh",
+//!   "lifetime":{"absolute","idle","persistent"}, "past_deadline":bool, "schema":n,
+//!   "format_version":n}`, or `{"none":true}` when the request carries no session. `typed`
+//!   opens with the typed API (`Codec::open`, `open_token`: schema versions checked, the
+//!   payload is the decoded `Vec<u8>`).
 //! * `{"op":"keyring","text":"..."}` -> `{"text": to_text(), "primary": id|null at now}`
 //! * `{"op":"derive","master":hex,"purpose":"..."}` -> `{"text": keyring text of the key}`
 //!
-//! Any failure answers `{"error": Display, "kind": "...", ...details}`. `random`, when given,
-//! is replayed as the randomness source (session id, then nonce); otherwise the OS generator
-//! is used. The peer uses only the public API.
+//! Any failure answers `{"error": Display, "kind": "...", "dead": cookies_are_dead(),
+//! ...details}`. `random`, when given, is replayed as the randomness source (session id, then
+//! nonce); otherwise the OS generator is used. The peer uses only the public API.
 
 use std::io::{self, BufRead, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sealed_session::{
-    ChunkError, Codec, CookieAttributes, Error, Expiry, Key, Keyring, Metadata, Mode, OsRandom,
-    RandomSource, RequestCookies, ResealReason, SameSite,
+    ChunkError, Codec, CookieAttributes, DEFAULT_PURPOSE, Error, Expiry, Key, Keyring, Lifetime,
+    Metadata, Mode, OsRandom, RandomSource, RequestCookies, ResealReason, SameSite,
 };
 use serde_json::{Value, json};
+
+/// The session type: raw bytes through the bytes API, postcard through the typed one.
+type Session = Vec<u8>;
 
 /// Replays fixed bytes; fails when they run out.
 struct Replay(Mutex<Vec<u8>>);
@@ -70,13 +88,25 @@ fn bad(what: &str) -> Value {
 }
 
 fn error_json(e: &Error) -> Value {
-    let mut v = json!({ "error": e.to_string() });
+    let mut v = json!({ "error": e.to_string(), "dead": e.cookies_are_dead() });
     let kind = match e {
         Error::Authentication => "authentication",
         Error::Malformed { .. } => "malformed",
         Error::UnknownKey { key_id } => {
             v["key_id"] = json!(key_id.to_string());
             "unknown_key"
+        }
+        Error::RetiredKey { key_id } => {
+            v["key_id"] = json!(key_id.to_string());
+            "retired_key"
+        }
+        Error::UnknownSchema { version } => {
+            v["schema"] = json!(version);
+            "unknown_schema"
+        }
+        Error::OverwriteRefused { cause } => {
+            v["cause"] = error_json(cause);
+            "overwrite_refused"
         }
         Error::Expired { at } => {
             v["at"] = json!(secs(*at));
@@ -129,6 +159,7 @@ fn meta_json(m: &Metadata) -> Value {
         Some(ResealReason::NonPrimaryKey) => json!("non_primary"),
         Some(ResealReason::IdleRefresh) => json!("idle_refresh"),
         Some(ResealReason::OldFormat) => json!("old_format"),
+        Some(ResealReason::OldSchema) => json!("old_schema"),
         Some(_) => json!("other"),
     };
     json!({
@@ -138,7 +169,31 @@ fn meta_json(m: &Metadata) -> Value {
         "expires_at": m.expires_at().map(secs),
         "key_id": m.key_id().to_string(),
         "reseal": reseal,
+        "lifetime": lifetime_json(&m.lifetime()),
+        "past_deadline": m.past_deadline(),
+        "schema": m.schema_version(),
+        "format_version": m.format_version(),
     })
+}
+
+fn lifetime_json(l: &Lifetime) -> Value {
+    json!({
+        "absolute": l.absolute_lifetime().map(|d| d.as_secs()),
+        "idle": l.idle_timeout().map(|d| d.as_secs()),
+        "persistent": l.is_persistent(),
+    })
+}
+
+/// A requested lifetime (`Codec::seal_new`): `{"absolute", "idle", "persistent"}`.
+fn lifetime(v: &Value) -> Result<Lifetime, Value> {
+    let base = match v["persistent"].as_bool() {
+        Some(true) => Lifetime::persistent(),
+        Some(false) => Lifetime::browser_session(),
+        None => return Err(bad("lifetime.persistent")),
+    };
+    Ok(base
+        .absolute(opt_secs(&v["absolute"]))
+        .idle(opt_secs(&v["idle"])))
 }
 
 fn opt_secs(v: &Value) -> Option<Duration> {
@@ -178,7 +233,7 @@ fn attributes(v: &Value) -> Result<CookieAttributes, Value> {
     Ok(a)
 }
 
-fn codec(cmd: &Value) -> Result<Codec<()>, Value> {
+fn codec(cmd: &Value) -> Result<Codec<Session>, Value> {
     let keyring = Keyring::from_text(cmd["keyring"].as_str().ok_or_else(|| bad("keyring"))?)
         .map_err(|e| error_json(&e))?;
     let mode = match cmd["mode"].as_str() {
@@ -186,14 +241,23 @@ fn codec(cmd: &Value) -> Result<Codec<()>, Value> {
         Some("signed") => Mode::Signed,
         _ => return Err(bad("mode")),
     };
-    let mut builder = Codec::<()>::builder(keyring)
+    // Tokens need a purpose named explicitly: always name one.
+    let mut builder = Codec::<Session>::builder(keyring)
         .mode(mode)
-        .attributes(attributes(&cmd["attributes"])?);
+        .attributes(attributes(&cmd["attributes"])?)
+        .purpose(cmd["purpose"].as_str().unwrap_or(DEFAULT_PURPOSE));
     if let Some(name) = cmd["cookie_name"].as_str() {
         builder = builder.cookie_name(name);
     }
-    if let Some(purpose) = cmd["purpose"].as_str() {
-        builder = builder.purpose(purpose);
+    if let Some(n) = cmd["schema"].as_u64() {
+        builder = builder.schema_version(u32::try_from(n).map_err(|_| bad("schema"))?);
+    }
+    if let Some(older) = cmd["older_schemas"].as_array() {
+        for n in older {
+            let n = n.as_u64().and_then(|n| u32::try_from(n).ok());
+            builder = builder
+                .open_older_schema(n.ok_or_else(|| bad("older_schemas"))?, |old: Session| old);
+        }
     }
     if let Some(n) = cmd["max_cookie_bytes"].as_u64() {
         builder = builder.max_cookie_bytes(usize::try_from(n).map_err(|_| bad("limit"))?);
@@ -203,10 +267,13 @@ fn codec(cmd: &Value) -> Result<Codec<()>, Value> {
     }
     let e = &cmd["expiry"];
     if !e.is_null() {
-        let expiry = Expiry::default()
+        let mut expiry = Expiry::default()
             .absolute(opt_secs(&e["absolute"]))
             .idle(opt_secs(&e["idle"]))
             .clock_skew(opt_secs(&e["skew"]).unwrap_or_default());
+        if let Some(p) = e["persistent"].as_bool() {
+            expiry = expiry.persistent(p);
+        }
         builder = builder.expiry(expiry);
     }
     if let Some(r) = cmd["random"].as_str() {
@@ -233,7 +300,7 @@ fn opened_json(session: &[u8], m: &Metadata) -> Value {
 }
 
 /// The metadata of the previous session, by opening what the command carries.
-fn previous(codec: &Codec<()>, cmd: &Value) -> Result<Option<Metadata>, Value> {
+fn previous(codec: &Codec<Session>, cmd: &Value) -> Result<Option<Metadata>, Value> {
     let at = time(cmd["previous_now"].as_u64().unwrap_or(0));
     if let Some(t) = cmd["previous_token"].as_str() {
         let opened = codec.open_token_bytes(t, at).map_err(|e| error_json(&e))?;
@@ -260,17 +327,28 @@ fn run(cmd: &Value) -> Result<Value, Value> {
             let payload = hex::decode(cmd["payload"].as_str().unwrap_or_default())
                 .map_err(|_| bad("payload"))?;
             let prev = previous(&codec, cmd)?;
+            let new_lifetime = match &cmd["lifetime"] {
+                Value::Null => None,
+                v if prev.is_some() => {
+                    return Err(bad(&format!("lifetime with a previous session: {v}")));
+                }
+                v => Some(lifetime(v)?),
+            };
             if cmd["kind"] == "token" {
-                let token = codec
-                    .seal_token_bytes(&payload, prev.as_ref(), now)
-                    .map_err(|e| error_json(&e))?;
+                let token = match &new_lifetime {
+                    Some(l) => codec.seal_token_new(&payload, l, now),
+                    None => codec.seal_token_bytes(&payload, prev.as_ref(), now),
+                }
+                .map_err(|e| error_json(&e))?;
                 Ok(json!({ "token": token }))
             } else {
                 let request: RequestCookies<'_> =
                     strings(&cmd["request_cookie_header"]).into_iter().collect();
-                let sealed = codec
-                    .seal_bytes(&payload, prev.as_ref(), &request, now)
-                    .map_err(|e| error_json(&e))?;
+                let sealed = match &new_lifetime {
+                    Some(l) => codec.seal_new(&payload, l, &request, now),
+                    None => codec.seal_bytes(&payload, prev.as_ref(), &request, now),
+                }
+                .map_err(|e| error_json(&e))?;
                 Ok(json!({
                     "set_cookie": sealed.headers(),
                     "chunk_count": sealed.chunk_count(),
@@ -282,15 +360,23 @@ fn run(cmd: &Value) -> Result<Value, Value> {
         }
         Some("open") => {
             let codec = codec(cmd)?;
+            let typed = cmd["typed"].as_bool().unwrap_or(false);
             if let Some(t) = cmd["token"].as_str() {
-                let opened = codec.open_token_bytes(t, now).map_err(|e| error_json(&e))?;
+                let opened = if typed {
+                    codec.open_token(t, now)
+                } else {
+                    codec.open_token_bytes(t, now)
+                }
+                .map_err(|e| error_json(&e))?;
                 return Ok(opened_json(&opened.session, &opened.metadata));
             }
             let request: RequestCookies<'_> = strings(&cmd["cookie_header"]).into_iter().collect();
-            match codec
-                .open_bytes(&request, now)
-                .map_err(|e| error_json(&e))?
-            {
+            let opened = if typed {
+                codec.open(&request, now)
+            } else {
+                codec.open_bytes(&request, now)
+            };
+            match opened.map_err(|e| error_json(&e))? {
                 Some(opened) => Ok(opened_json(&opened.session, &opened.metadata)),
                 None => Ok(json!({ "none": true })),
             }
