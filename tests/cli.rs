@@ -378,6 +378,11 @@ fn open_shows_metadata_and_payload_with_the_keyring() {
     assert!(out.contains("key id:         0000000a (primary)"));
     assert!(out.contains("re-seal due:    no"));
     assert!(out.contains("format version: 2"), "{out}");
+    assert!(out.contains("schema version: 0"), "{out}");
+    assert!(
+        out.contains("lifetime:       absolute 86400s, idle 7200s, persistent"),
+        "{out}"
+    );
     // postcard: a length byte, then the bytes.
     assert!(out.contains("payload bytes:  3"));
     assert!(out.contains("payload hex:    02abcd"));

@@ -9,7 +9,7 @@
 //! sealed-session keyring list [--at WHEN] [--show-secrets]
 //! sealed-session inspect [VALUE] [--cookie-name NAME]
 //! sealed-session open [VALUE] [--cookie-name NAME] [--purpose P] [--mode encrypted|signed]
-//!                     [--at WHEN] [--idle SECS|none] [--absolute SECS|none]
+//!                     [--at WHEN] [--idle SECS|none] [--absolute SECS|none]  (caps only)
 //! ```
 //!
 //! Keyring input comes from `--keyring-file PATH` (`-` for standard input) or the environment
@@ -58,7 +58,9 @@ commands:
       what a sealed cookie or token shows without keys: version, mode, key id, chunks, sizes
   open [VALUE] [--cookie-name NAME] [--purpose P] [--mode encrypted|signed] [--at WHEN]
        [--idle SECS|none] [--absolute SECS|none]
-      open a sealed cookie or token with the keyring: metadata and the payload in hex
+      open a sealed cookie or token with the keyring: metadata and the payload in hex;
+      --idle and --absolute are the opener's policy, which can only shorten the lifetime a
+      format-2 value carries (format 1 carries none: they are its lifetime)
 
 keyring input (keyring and open commands):
   --keyring-file PATH    the keyring text, '-' for standard input
@@ -761,9 +763,11 @@ fn open(parsed: &Parsed) -> Outcome {
 fn open_failure(error: Error) -> Failure {
     let hint = match error {
         Error::Authentication => {
-            " (a different keyring, cookie name, purpose or mode, or a tampered value)"
+            " (a different keyring, cookie name, purpose or mode, a tampered value, or a cookie \
+             value given without its 'name=': format-2 cookies do not open as tokens)"
         }
-        Error::UnknownKey { .. } => " (the keyring does not hold that key)",
+        Error::UnknownKey { .. } => " (use the keyring of the node that sealed it)",
+        Error::RetiredKey { .. } => " (past its not_after: it never opens again)",
         _ => "",
     };
     input(format!("cannot open: {error}{hint}"))
@@ -794,8 +798,29 @@ fn describe_metadata(meta: &Metadata, ring: &Keyring, at: SystemTime) -> String 
         meta.key_id(),
         state_name(ring.state(meta.key_id(), at))
     );
+    let lifetime = meta.lifetime();
+    let limit =
+        |d: Option<Duration>| d.map_or_else(|| "none".to_owned(), |d| format!("{}s", d.as_secs()));
+    let _ = writeln!(
+        out,
+        "lifetime:       absolute {}, idle {}, {}",
+        limit(lifetime.absolute_lifetime()),
+        limit(lifetime.idle_timeout()),
+        if lifetime.is_persistent() {
+            "persistent"
+        } else {
+            "browser session"
+        }
+    );
+    if meta.past_deadline() {
+        let _ = writeln!(
+            out,
+            "past deadline:  yes (opens only within the clock-skew allowance; cannot be re-sealed)"
+        );
+    }
     let _ = writeln!(out, "mode:           {}", mode_name(meta.mode()));
     let _ = writeln!(out, "format version: {}", meta.format_version());
+    let _ = writeln!(out, "schema version: {}", meta.schema_version());
     let _ = writeln!(
         out,
         "re-seal due:    {}",
