@@ -1,20 +1,21 @@
-//! The JSON API.
+//! The JSON API (see the module documentation in `main.rs`).
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use sealed_session::Error;
 use sealed_session::axum::Session;
 
-use crate::App;
-use crate::Shared;
-use crate::changes::{add_items, sign_in, valid_name};
+use crate::changes::{
+    RETRY_AFTER_SECS, add_items, change, parse_remember, sign_in, status_of, valid_name,
+};
 use crate::report::{due, json_of, report};
-use crate::session_type::DemoSession;
+use crate::session_type::DemoState;
+use crate::{App, Shared};
 
 #[derive(Deserialize)]
 pub struct AddQuery {
@@ -23,100 +24,146 @@ pub struct AddQuery {
 
 #[derive(Deserialize)]
 pub struct NameQuery {
-    pub name: Option<String>,
+    name: Option<String>,
+    remember: Option<String>,
 }
 
-fn api_reply(
-    session: &Session<DemoSession>,
+/// 200 with the report; 503 (and `Retry-After`) when the request's session cookies are left
+/// alone for another node, which is all this node can do with them.
+fn api_reply<T: DemoState>(
+    session: &Session<T>,
     headers: &HeaderMap,
     app: &App,
     due: Option<String>,
 ) -> Response {
-    Json(json_of(&report(session, headers, app, due), app)).into_response()
-}
-
-pub async fn api_session(
-    State(app): Shared,
-    headers: HeaderMap,
-    session: Session<DemoSession>,
-) -> Response {
-    let due = due(&session);
-    api_reply(&session, &headers, &app, due)
-}
-
-pub async fn api_incr(
-    State(app): Shared,
-    headers: HeaderMap,
-    session: Session<DemoSession>,
-) -> Response {
-    let due = due(&session);
-    if let Err(e) = session.update(|s| s.visits += 1) {
-        return api_error(StatusCode::INTERNAL_SERVER_ERROR, &e);
+    let r = report(session, headers, app, due);
+    if r.unreadable_here() {
+        let cause = r
+            .open_error
+            .as_ref()
+            .map(Error::to_string)
+            .unwrap_or_default();
+        let message = format!(
+            "this node cannot read the request's session ({cause}); it is left alone: try again \
+             (another node may read it)"
+        );
+        return with_error(json_of(&r, app), StatusCode::SERVICE_UNAVAILABLE, message);
     }
+    Json(json_of(&r, app)).into_response()
+}
+
+/// The answer to a change that failed: the report (the session unchanged) plus `error`, and
+/// `needed` and `budget` for [`Error::TooLarge`]; 503 with `Retry-After` for
+/// [`Error::OverwriteRefused`], 413 for `TooLarge`, 500 otherwise.
+fn api_error<T: DemoState>(
+    session: &Session<T>,
+    headers: &HeaderMap,
+    app: &App,
+    due: Option<String>,
+    e: &Error,
+) -> Response {
+    let mut body = json_of(&report(session, headers, app, due), app);
+    if let Error::TooLarge { needed, budget } = e {
+        body["needed"] = json!(needed);
+        body["budget"] = json!(budget);
+    }
+    with_error(body, status_of(e), e.to_string())
+}
+
+fn with_error(mut body: Value, status: StatusCode, message: String) -> Response {
+    body["error"] = json!(message);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry = [(header::RETRY_AFTER, RETRY_AFTER_SECS)];
+        return (status, retry, Json(body)).into_response();
+    }
+    (status, Json(body)).into_response()
+}
+
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response()
+}
+
+pub async fn api_session<T: DemoState>(
+    State(app): Shared,
+    headers: HeaderMap,
+    session: Session<T>,
+) -> Response {
+    let due = due(&session);
     api_reply(&session, &headers, &app, due)
 }
 
-pub async fn api_add(
+/// Runs a change and answers with the report, or with the error.
+fn changed<T: DemoState>(
+    session: &Session<T>,
+    headers: &HeaderMap,
+    app: &App,
+    due: Option<String>,
+    result: Result<(), Error>,
+) -> Response {
+    match result {
+        Ok(()) => api_reply(session, headers, app, due),
+        Err(e) => api_error(session, headers, app, due, &e),
+    }
+}
+
+pub async fn api_incr<T: DemoState>(
+    State(app): Shared,
+    headers: HeaderMap,
+    session: Session<T>,
+) -> Response {
+    let due = due(&session);
+    let result = change(&session, &app.node, |s| *s.visits_mut() += 1);
+    changed(&session, &headers, &app, due, result)
+}
+
+pub async fn api_add<T: DemoState>(
     State(app): Shared,
     headers: HeaderMap,
     Query(q): Query<AddQuery>,
-    session: Session<DemoSession>,
+    session: Session<T>,
 ) -> Response {
     let due = due(&session);
     let n = q.n.unwrap_or(1);
     if !(1..=10_000).contains(&n) {
-        let body = json!({"error": "n must be between 1 and 10000"});
-        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        return bad_request("n must be between 1 and 10000");
     }
-    match add_items(&session, n) {
-        Ok(()) => api_reply(&session, &headers, &app, due),
-        Err(e @ Error::TooLarge { .. }) => api_error(StatusCode::PAYLOAD_TOO_LARGE, &e),
-        Err(e) => api_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
-    }
+    let result = add_items(&session, &app.node, n);
+    changed(&session, &headers, &app, due, result)
 }
 
-fn api_error(status: StatusCode, e: &Error) -> Response {
-    let body = match e {
-        Error::TooLarge { needed, budget } => {
-            json!({"error": e.to_string(), "needed": needed, "budget": budget})
-        }
-        _ => json!({"error": e.to_string()}),
-    };
-    (status, Json(body)).into_response()
-}
-
-pub async fn api_clear(
+pub async fn api_clear<T: DemoState>(
     State(app): Shared,
     headers: HeaderMap,
-    session: Session<DemoSession>,
+    session: Session<T>,
 ) -> Response {
     let due = due(&session);
-    if let Err(e) = session.update(|s| s.cart.clear()) {
-        return api_error(StatusCode::INTERNAL_SERVER_ERROR, &e);
-    }
-    api_reply(&session, &headers, &app, due)
+    let result = change(&session, &app.node, |s| s.cart_mut().clear());
+    changed(&session, &headers, &app, due, result)
 }
 
-pub async fn api_sign_in(
+pub async fn api_sign_in<T: DemoState>(
     State(app): Shared,
     headers: HeaderMap,
     Query(q): Query<NameQuery>,
-    session: Session<DemoSession>,
+    session: Session<T>,
 ) -> Response {
     let Some(name) = q.name.as_deref().and_then(valid_name) else {
-        let body = json!({"error": "name must be 1 to 64 characters"});
-        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        return bad_request("name must be 1 to 64 characters");
     };
-    if let Err(e) = sign_in(&session, name) {
-        return api_error(StatusCode::INTERNAL_SERVER_ERROR, &e);
-    }
-    api_reply(&session, &headers, &app, None)
+    let remember = match parse_remember(q.remember.as_deref()) {
+        Ok(remember) => remember,
+        Err(message) => return bad_request(message),
+    };
+    let result = sign_in(&session, &app.node, name, remember);
+    changed(&session, &headers, &app, None, result)
 }
 
-pub async fn api_sign_out(
+/// Signs out: deletes every cookie of the session, even ones this node cannot read (an
+/// explicit request).
+pub async fn api_sign_out<T: DemoState>(
     State(app): Shared,
     headers: HeaderMap,
-    session: Session<DemoSession>,
+    session: Session<T>,
 ) -> Response {
     session.clear();
     api_reply(&session, &headers, &app, None)

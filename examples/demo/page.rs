@@ -1,17 +1,16 @@
-//! The HTML page and its forms (each form posts, then redirects back to the page).
+//! The HTML page: the session, what this response sent, and the forms (`forms.rs`).
 
-use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::{Html, Redirect};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
+use sealed_session::Error;
 use sealed_session::axum::Session;
 
-use crate::api::AddQuery;
-use crate::changes::{add_items, sign_in, too_large_message, valid_name};
-use crate::report::{Report, due, report};
-use crate::session_type::DemoSession;
+use crate::changes::{RETRY_AFTER_SECS, change, not_saved_message, status_of};
+use crate::report::{Report, due, open_error_note, report};
+use crate::session_type::DemoState;
 use crate::{App, Shared};
 
 #[derive(Deserialize)]
@@ -19,87 +18,81 @@ pub struct PageQuery {
     note: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct SignInForm {
-    name: String,
-}
-
-fn back(note: Option<&str>) -> Redirect {
-    match note {
-        Some(note) => Redirect::to(&format!("/?note={}", url_encode(note))),
-        None => Redirect::to("/"),
-    }
-}
-
-pub async fn sign_in_form(session: Session<DemoSession>, Form(form): Form<SignInForm>) -> Redirect {
-    match valid_name(&form.name) {
-        Some(name) => match sign_in(&session, name) {
-            Ok(()) => back(None),
-            Err(e) => back(Some(&too_large_message(&e))),
-        },
-        None => back(Some("a name is 1 to 64 characters")),
-    }
-}
-
-pub async fn sign_out_form(session: Session<DemoSession>) -> Redirect {
-    session.clear();
-    back(Some("signed out: every session cookie was deleted"))
-}
-
-pub async fn add_form(session: Session<DemoSession>, Query(q): Query<AddQuery>) -> Redirect {
-    let n = q.n.unwrap_or(1).clamp(1, 10_000);
-    match add_items(&session, n) {
-        Ok(()) => back(None),
-        Err(e) => back(Some(&too_large_message(&e))),
-    }
-}
-
-pub async fn clear_form(session: Session<DemoSession>) -> Redirect {
-    match session.update(|s| s.cart.clear()) {
-        Ok(()) => back(None),
-        Err(e) => back(Some(&too_large_message(&e))),
-    }
-}
-
-pub async fn page(
+/// The page; every view counts a visit. 503 (with `Retry-After`) when the request's session
+/// cookies are left alone for a node that can read them: the count is refused here.
+pub async fn page<T: DemoState>(
     State(app): Shared,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    session: Session<DemoSession>,
-) -> Html<String> {
+    session: Session<T>,
+) -> Response {
     let due = due(&session);
-    let counted = session.update(|s| s.visits += 1);
-    let r = report(&session, &headers, &app, due);
-    let mut notes = Vec::new();
-    if let Some(note) = q.note.as_deref() {
-        notes.push(note.to_owned());
-    }
-    if let Some(e) = &r.open_error {
-        notes.push(format!(
-            "the request's session cookies did not open ({e}): served as a new visitor, and they are deleted"
-        ));
-    }
-    if let Err(e) = counted {
-        notes.push(too_large_message(&e));
-    }
-    Html(render(&app, &r, &notes, &session.get().unwrap_or_default()))
+    let counted = change(&session, &app.node, |s| *s.visits_mut() += 1);
+    let mut notes: Vec<String> = q.note.into_iter().collect();
+    let status = match counted {
+        Ok(()) => StatusCode::OK,
+        // Over the budget: the page still shows, with a note.
+        Err(e @ Error::TooLarge { .. }) => {
+            notes.push(not_saved_message(&e));
+            StatusCode::OK
+        }
+        // The open error's own note says why (below).
+        Err(e @ Error::OverwriteRefused { .. }) => status_of(&e),
+        Err(e) => {
+            notes.push(not_saved_message(&e));
+            status_of(&e)
+        }
+    };
+    page_response(status, &app, &session, &headers, due, notes)
 }
 
-fn render(app: &App, r: &Report, notes: &[String], value: &DemoSession) -> String {
+/// The page with `status`: 503 adds `Retry-After`, so a load balancer or the browser tries
+/// again (on another node).
+pub fn page_response<T: DemoState>(
+    status: StatusCode,
+    app: &App,
+    session: &Session<T>,
+    headers: &HeaderMap,
+    due: Option<String>,
+    mut notes: Vec<String>,
+) -> Response {
+    let r = report(session, headers, app, due);
+    if let Some(e) = &r.open_error {
+        notes.push(open_error_note(e));
+    }
+    let html = Html(render(app, &r, &notes, &session.get().unwrap_or_default()));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry = [(header::RETRY_AFTER, RETRY_AFTER_SECS)];
+        return (status, retry, html).into_response();
+    }
+    (status, html).into_response()
+}
+
+fn render<T: DemoState>(app: &App, r: &Report, notes: &[String], value: &T) -> String {
     let who = match &r.name {
         Some(name) => format!(
-            "<p>Signed in as <b>{}</b>.</p>\
+            "<p>Signed in as <b id=name>{}</b> ({}).</p>\
              <form method=post action=/sign-out><button>Sign out</button></form>",
-            esc(name)
+            esc(name),
+            match r.persistent {
+                Some(true) => "remembered: the cookies carry Max-Age and outlive the browser",
+                _ => "for this browser session: the cookies carry no Max-Age",
+            }
         ),
         None => "<form method=post action=/sign-in>\
                  <input name=name placeholder='your name' maxlength=64 required> \
+                 <label><input type=checkbox name=remember value=1> remember me</label> \
                  <button>Sign in</button></form>"
             .to_owned(),
     };
-    let total_qty: u64 = value.cart.iter().map(|i| u64::from(i.qty)).sum();
+    let last_writer = match (&r.last_writer, r.schema) {
+        (Some(node), _) => esc(node),
+        (None, Some(0)) => "- (schema 0 has no room for it)".to_owned(),
+        (None, _) => "-".to_owned(),
+    };
+    let total_qty: u64 = value.cart().iter().map(|i| u64::from(i.qty)).sum();
     let last: Vec<String> = value
-        .cart
+        .cart()
         .iter()
         .rev()
         .take(5)
@@ -149,11 +142,11 @@ table{{border-collapse:collapse}} td{{padding:.15rem .8rem .15rem 0}}
 .note{{background:#fff3cd;padding:.5rem .8rem;border-radius:4px}} code{{font-size:.9em}}
 .muted{{color:#666}}
 </style></head><body>
-<h1>sealed-session demo <span class=muted>· node {node}</span></h1>
+<h1>sealed-session demo <span class=muted>· node {node} · release <span id=release>{release}</span></span></h1>
 {notes}
 <p>Everything below lives in your cookies, sealed with XAES-256-GCM: no server keeps anything.</p>
 <h2>You</h2>
-<p>Visits: <b id=visits>{visits}</b></p>
+<p>Visits: <b id=visits>{visits}</b> · last changed by node: <b id=last-writer>{last_writer}</b></p>
 {who}
 <h2>Cart</h2>
 <p><b id=cart-len>{cart_len}</b> lines, {total_qty} items.</p>
@@ -163,25 +156,29 @@ table{{border-collapse:collapse}} td{{padding:.15rem .8rem .15rem 0}}
 <form method=post action="/cart/clear"><button>Clear the cart</button></form>
 <h2>This response</h2>
 {response_facts}
-<p>Chunks: <b id=chunks>{chunks}</b> · key id: <code id=key-id>{key_id}</code> · session id: <code>{session_id}</code></p>
+<p>Chunks: <b id=chunks>{chunks}</b> · key id: <code id=key-id>{key_id}</code> · schema: <b id=schema>{schema}</b> · session id: <code>{session_id}</code></p>
 <table>{lines}</table>
-<p class=muted>Cookie <code>{cookie}</code>; at most {max_cookie} bytes per <code>Set-Cookie</code> line and {max_total} bytes in total; {key_note}.
-Key rotation re-seals on the next request by itself; a tampered or expired cookie is treated as no session and deleted.
+<p class=muted>Cookie <code>{cookie}</code>; at most {max_cookie} bytes per <code>Set-Cookie</code> line and {max_total} bytes in total; {key_note}; {release_note}.
+Key rotation re-seals on the next request by itself. A tampered or expired cookie is treated as no session and deleted;
+one this node cannot read but another may (a key it lacks, another release's schema) is left alone and answered with 503.
 JSON: <a href=/api/session>/api/session</a>.</p>
 </body></html>
 "#,
         node = esc(&app.node),
+        release = app.release.name(),
         visits = r.visits,
         cart_len = r.cart_len,
         last = last.join(""),
         chunks = r.chunks,
         key_id = r.key_id.as_deref().unwrap_or("-"),
+        schema = r.schema.map_or_else(|| "-".to_owned(), |v| v.to_string()),
         session_id = r.session_id.as_deref().unwrap_or("-"),
         lines = lines.join(""),
         cookie = esc(&app.cookie_name),
         max_cookie = app.max_cookie_bytes,
         max_total = app.max_total_bytes,
         key_note = esc(&app.key_note),
+        release_note = esc(&app.release.describe()),
     )
 }
 
@@ -196,19 +193,6 @@ fn esc(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Percent-encodes a query value.
-fn url_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
         }
     }
     out
