@@ -97,6 +97,10 @@ pub enum Error {
         /// Why the request's session did not open here.
         cause: Box<Error>,
     },
+    /// The session was signed out (`Session::clear` of the web adapters, from another
+    /// clone of the handle) while an update of it ran: nothing was written, so the sign-out
+    /// stands and the session does not come back under a fresh id.
+    SessionCleared,
     /// A keyring's text form could not be parsed.
     InvalidKeyring {
         /// The 1-based position of the offending entry (0 for the header).
@@ -174,6 +178,9 @@ impl fmt::Display for Error {
                 f,
                 "session written in schema version {version}, which this codec does not read"
             ),
+            Error::SessionCleared => {
+                f.write_str("the session was signed out while this update ran; nothing written")
+            }
             Error::OverwriteRefused { cause } => write!(
                 f,
                 "refusing to overwrite a session this node cannot read ({cause})"
@@ -253,6 +260,7 @@ impl Error {
             | Error::UnknownSchema { .. }
             | Error::Serialization { .. }
             | Error::OverwriteRefused { .. } => false,
+            Error::SessionCleared => false,
             // Not open failures: nothing to judge, so nothing is deleted.
             Error::NoSealingKey
             | Error::InvalidKeyring { .. }

@@ -91,7 +91,9 @@ pub use session::{Metadata, Opened, ResealReason, SealedCookies, SessionId};
 pub use adapters::actix;
 #[cfg(feature = "axum")]
 pub use adapters::axum;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub use adapters::clock::{Clock, ManualClock};
 #[cfg(feature = "http")]
 pub use adapters::http;
 #[cfg(any(feature = "axum", feature = "actix"))]
-pub use adapters::session::Session;
+pub use adapters::session::{LayerPolicy, ResponseHeaders, Session};

@@ -36,19 +36,21 @@
 
 use core::future::{Future, Ready, ready};
 use core::pin::Pin;
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use ::actix_web::dev::{
     Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
 };
 use ::actix_web::error::{ErrorInternalServerError, InternalError};
-use ::actix_web::http::header::{COOKIE, HeaderMap, HeaderValue, SET_COOKIE};
+use ::actix_web::http::header::{CACHE_CONTROL, COOKIE, HeaderMap, HeaderValue, SET_COOKIE, VARY};
 use ::actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::clock::Clock;
+use super::layer::LayerConfig;
 pub use crate::adapters::session::Session;
-use crate::{Codec, RequestCookies};
+use crate::{Codec, LayerPolicy, RequestCookies};
 
 /// Middleware that gives every request a [`Session<T>`] opened with `codec`, and appends the
 /// `Set-Cookie` lines it needs to the response.
@@ -72,15 +74,13 @@ use crate::{Codec, RequestCookies};
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
 pub struct SessionMiddleware<T> {
-    codec: Codec<T>,
-    clock: fn() -> SystemTime,
+    config: LayerConfig<T>,
 }
 
 impl<T> Clone for SessionMiddleware<T> {
     fn clone(&self) -> Self {
         SessionMiddleware {
-            codec: self.codec.clone(),
-            clock: self.clock,
+            config: self.config.clone(),
         }
     }
 }
@@ -88,49 +88,63 @@ impl<T> Clone for SessionMiddleware<T> {
 impl<T> core::fmt::Debug for SessionMiddleware<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SessionMiddleware")
-            .field("codec", &self.codec)
-            .finish_non_exhaustive()
+            .field("config", &self.config)
+            .finish()
     }
 }
 
 impl<T> SessionMiddleware<T> {
-    /// Middleware that opens and seals sessions with `codec`, at [`SystemTime::now`].
+    /// A middleware that opens and seals sessions with `codec`, at [`SystemTime::now`](std::time::SystemTime::now),
+    /// writing only for requests whose handler takes the session.
     ///
     /// # Example
     ///
     /// ```
     /// use sealed_session::{Codec, Keyring, actix::SessionMiddleware};
-    /// let middleware = SessionMiddleware::new(Codec::<u64>::builder(Keyring::generate()?).build()?);
-    /// # let _ = middleware;
+    /// let mw = SessionMiddleware::new(Codec::<u64>::builder(Keyring::generate()?).build()?);
+    /// # let _ = mw;
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn new(codec: Codec<T>) -> Self {
         SessionMiddleware {
-            codec,
-            clock: SystemTime::now,
+            config: LayerConfig::new(codec),
         }
     }
 
-    /// Reads the time from `clock` instead of [`SystemTime::now`] (once per request): for
-    /// tests of expiry and rotation.
+    /// Reads the time from `clock` (once per request): a closure, or a
+    /// [`ManualClock`](crate::ManualClock) a test moves.
     ///
     /// # Example
     ///
     /// ```
-    /// use std::time::{Duration, SystemTime};
-    /// use sealed_session::{Codec, Keyring, actix::SessionMiddleware};
-    ///
-    /// fn tomorrow() -> SystemTime {
-    ///     SystemTime::now() + Duration::from_secs(24 * 3600)
-    /// }
+    /// use std::sync::Arc;
+    /// use sealed_session::{Codec, Keyring, ManualClock, actix::SessionMiddleware};
+    /// let clock = ManualClock::new(SystemTime::now());
     /// let codec = Codec::<u64>::builder(Keyring::generate()?).build()?;
-    /// let middleware = SessionMiddleware::new(codec).clock(tomorrow);
-    /// # let _ = middleware;
+    /// let mw = SessionMiddleware::new(codec).clock(clock.clone());
+    /// # let _ = mw;
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     #[must_use]
-    pub fn clock(mut self, clock: fn() -> SystemTime) -> Self {
-        self.clock = clock;
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.config.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets how sessions are written back ([`LayerPolicy`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Keyring, LayerPolicy, actix::SessionMiddleware};
+    /// let codec = Codec::<u64>::builder(Keyring::generate()?).build()?;
+    /// let mw = SessionMiddleware::new(codec).policy(LayerPolicy::default());
+    /// # let _ = mw;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn policy(mut self, policy: LayerPolicy) -> Self {
+        self.config.policy = policy;
         self
     }
 }
@@ -151,44 +165,23 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(SessionService {
             service,
-            codec: self.codec.clone(),
-            clock: self.clock,
+            config: self.config.clone(),
         }))
     }
 }
 
-/// The service [`SessionMiddleware`] wraps around the app: you do not name it, `App::wrap`
-/// does.
-///
-/// # Example
-///
-/// ```
-/// use actix_web::{App, test, web};
-/// use sealed_session::{Codec, Keyring, actix::SessionMiddleware};
-///
-/// actix_web::rt::System::new().block_on(async {
-///     let codec = Codec::<u64>::builder(Keyring::generate().unwrap()).build().unwrap();
-///     // `service` is built from a `SessionService` wrapping the app's routes.
-///     let service = test::init_service(
-///         App::new().wrap(SessionMiddleware::new(codec)).route("/", web::get().to(|| async { "hi" })),
-///     )
-///     .await;
-///     let response = test::call_service(&service, test::TestRequest::get().to_request()).await;
-///     assert!(response.status().is_success());
-/// });
-/// ```
+/// The service [`SessionMiddleware`] wraps around the routes: you do not name it, `wrap` does.
 pub struct SessionService<S, T> {
     service: S,
-    codec: Codec<T>,
-    clock: fn() -> SystemTime,
+    config: LayerConfig<T>,
 }
 
 impl<S: core::fmt::Debug, T> core::fmt::Debug for SessionService<S, T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SessionService")
             .field("service", &self.service)
-            .field("codec", &self.codec)
-            .finish_non_exhaustive()
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -206,26 +199,34 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
+        let outer = request.extensions().get::<Session<T>>().cloned();
+        if let Some(outer) = outer {
+            // A second middleware of the same session type: refuse (the extractor fails)
+            // rather than let one session hide the other.
+            outer.mark_shadowed();
+            return Box::pin(self.service.call(request));
+        }
         let mut cookies = RequestCookies::new();
         for value in request.headers().get_all(COOKIE) {
             super::add_cookie_header(&mut cookies, value.as_bytes());
         }
-        let session = Session::from_cookies(&self.codec, &cookies, (self.clock)());
+        let session = self.config.open(&cookies);
         request.extensions_mut().insert(session.clone());
         let response = self.service.call(request);
+        let policy = self.config.policy;
         Box::pin(async move {
-            let result = response.await;
-            let lines = session.set_cookie_headers();
-            match result {
+            match response.await {
                 Ok(mut response) => {
-                    append(response.headers_mut(), &lines);
+                    let status = response.status().as_u16();
+                    apply(response.headers_mut(), &session, status, &policy);
                     Ok(response)
                 }
                 Err(error) => {
-                    // The error keeps flowing as an error, with the session's lines attached to
-                    // the response it renders to.
+                    // The error keeps flowing as an error, with the session's headers
+                    // attached to the response it renders to.
                     let mut rendered = error.error_response();
-                    append(rendered.headers_mut(), &lines);
+                    let status = rendered.status().as_u16();
+                    apply(rendered.headers_mut(), &session, status, &policy);
                     Err(InternalError::from_response(error, rendered).into())
                 }
             }
@@ -233,47 +234,49 @@ where
     }
 }
 
-fn append(headers: &mut HeaderMap, lines: &[String]) {
-    for line in lines {
+/// Copies what the shared session layer decides ([`Session::response_headers`]) into an
+/// actix-web response.
+fn apply<T: Serialize>(
+    headers: &mut HeaderMap,
+    session: &Session<T>,
+    status: u16,
+    policy: &LayerPolicy,
+) {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let add = session.response_headers(status, text(CACHE_CONTROL), text(VARY), policy);
+    for line in &add.set_cookie {
         // Lines from `seal` and `clear` are always valid header values.
         if let Ok(value) = HeaderValue::from_str(line) {
             headers.append(SET_COOKIE, value);
         }
     }
+    for (name, value) in [(CACHE_CONTROL, add.cache_control), (VARY, add.vary)] {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, value);
+        }
+    }
 }
 
-/// Extracts the request's [`Session<T>`]. Never fails when a [`SessionMiddleware<T>`] (same
-/// `T`) wraps the route; without one, the error is a plain `500 Internal Server Error` that says
-/// so (and holds nothing about the request).
-///
-/// # Example
-///
-/// ```
-/// use sealed_session::actix::Session;
-///
-/// async fn handler(session: Session<u32>) -> &'static str {
-///     if let Some(error) = session.open_error() {
-///         eprintln!("session cookie ignored: {error}");
-///     }
-///     if session.get().is_some() { "welcome back" } else { "hello" }
-/// }
-/// # let _ = handler;
-/// ```
 impl<T: 'static> FromRequest for Session<T> {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(
-            request
-                .extensions()
-                .get::<Session<T>>()
-                .cloned()
-                .ok_or_else(|| {
-                    ErrorInternalServerError(
-                        "sealed-session: no SessionMiddleware for this session type wraps the route",
-                    )
-                }),
-        )
+        let Some(session) = request.extensions().get::<Session<T>>().cloned() else {
+            return ready(Err(ErrorInternalServerError(
+                "sealed-session: no SessionMiddleware for this session type wraps the route",
+            )));
+        };
+        if session.is_shadowed() {
+            return ready(Err(ErrorInternalServerError(
+                "sealed-session: two SessionMiddlewares of the same session type wrap this route; give each its own type",
+            )));
+        }
+        session.mark_used();
+        ready(Ok(session))
     }
 }

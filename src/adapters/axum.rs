@@ -38,9 +38,10 @@
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use ::axum::extract::FromRequestParts;
+use ::http::header::{CACHE_CONTROL, VARY};
 use ::http::request::Parts;
 use ::http::{Request, Response, StatusCode};
 use serde::Serialize;
@@ -48,8 +49,10 @@ use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::Codec;
+use super::clock::Clock;
+use super::layer::LayerConfig;
 pub use crate::adapters::session::Session;
+use crate::{Codec, LayerPolicy};
 
 /// A tower layer that gives every request a [`Session<T>`] opened with `codec`, and appends
 /// the `Set-Cookie` lines it needs to the response.
@@ -73,15 +76,13 @@ pub use crate::adapters::session::Session;
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
 pub struct SessionLayer<T> {
-    codec: Codec<T>,
-    clock: fn() -> SystemTime,
+    config: LayerConfig<T>,
 }
 
 impl<T> Clone for SessionLayer<T> {
     fn clone(&self) -> Self {
         SessionLayer {
-            codec: self.codec.clone(),
-            clock: self.clock,
+            config: self.config.clone(),
         }
     }
 }
@@ -89,13 +90,14 @@ impl<T> Clone for SessionLayer<T> {
 impl<T> core::fmt::Debug for SessionLayer<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SessionLayer")
-            .field("codec", &self.codec)
-            .finish_non_exhaustive()
+            .field("config", &self.config)
+            .finish()
     }
 }
 
 impl<T> SessionLayer<T> {
-    /// A layer that opens and seals sessions with `codec`, at [`SystemTime::now`].
+    /// A layer that opens and seals sessions with `codec`, at [`SystemTime::now`], writing
+    /// only for requests whose handler takes the session.
     ///
     /// # Example
     ///
@@ -107,31 +109,49 @@ impl<T> SessionLayer<T> {
     /// ```
     pub fn new(codec: Codec<T>) -> Self {
         SessionLayer {
-            codec,
-            clock: SystemTime::now,
+            config: LayerConfig::new(codec),
         }
     }
 
-    /// Reads the time from `clock` instead of [`SystemTime::now`] (once per request): for
-    /// tests of expiry and rotation.
+    /// Reads the time from `clock` instead of [`SystemTime::now`] (once per request): a
+    /// closure, or a [`ManualClock`](crate::ManualClock) a test moves.
     ///
     /// # Example
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};
-    /// use sealed_session::{Codec, Keyring, axum::SessionLayer};
+    /// use sealed_session::{Codec, Keyring, ManualClock, axum::SessionLayer};
     ///
-    /// fn tomorrow() -> SystemTime {
-    ///     SystemTime::now() + Duration::from_secs(24 * 3600)
-    /// }
+    /// let clock = ManualClock::new(SystemTime::now());
     /// let codec = Codec::<u64>::builder(Keyring::generate()?).build()?;
-    /// let layer = SessionLayer::new(codec).clock(tomorrow);
+    /// let layer = SessionLayer::new(codec).clock(clock.clone());
+    /// clock.advance(Duration::from_secs(24 * 3600)); // the layer's next request is tomorrow
     /// # let _ = layer;
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     #[must_use]
-    pub fn clock(mut self, clock: fn() -> SystemTime) -> Self {
-        self.clock = clock;
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.config.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets how sessions are written back ([`LayerPolicy`]): eager re-seals on every route,
+    /// writes kept on 5xx responses.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Keyring, LayerPolicy, axum::SessionLayer};
+    /// let mut policy = LayerPolicy::default();
+    /// policy.eager_reseal = true;
+    /// let codec = Codec::<u64>::builder(Keyring::generate()?).build()?;
+    /// let layer = SessionLayer::new(codec).policy(policy);
+    /// # let _ = layer;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn policy(mut self, policy: LayerPolicy) -> Self {
+        self.config.policy = policy;
         self
     }
 }
@@ -142,8 +162,7 @@ impl<S, T> Layer<S> for SessionLayer<T> {
     fn layer(&self, inner: S) -> Self::Service {
         SessionService {
             inner,
-            codec: self.codec.clone(),
-            clock: self.clock,
+            config: self.config.clone(),
         }
     }
 }
@@ -164,16 +183,14 @@ impl<S, T> Layer<S> for SessionLayer<T> {
 /// ```
 pub struct SessionService<S, T> {
     inner: S,
-    codec: Codec<T>,
-    clock: fn() -> SystemTime,
+    config: LayerConfig<T>,
 }
 
 impl<S: Clone, T> Clone for SessionService<S, T> {
     fn clone(&self) -> Self {
         SessionService {
             inner: self.inner.clone(),
-            codec: self.codec.clone(),
-            clock: self.clock,
+            config: self.config.clone(),
         }
     }
 }
@@ -182,8 +199,8 @@ impl<S: core::fmt::Debug, T> core::fmt::Debug for SessionService<S, T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SessionService")
             .field("inner", &self.inner)
-            .field("codec", &self.codec)
-            .finish_non_exhaustive()
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -202,17 +219,28 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        if let Some(outer) = request.extensions().get::<Session<T>>().cloned() {
+            // Another layer of the same session type wraps this one: the handler could only
+            // ever see one of them. Refuse loudly (the extractor fails) instead of shadowing.
+            outer.mark_shadowed();
+            return Box::pin(self.inner.call(request));
+        }
         let cookies = super::http::request_cookies(request.headers());
-        let session = Session::from_cookies(&self.codec, &cookies, (self.clock)());
+        let session = self.config.open(&cookies);
         request.extensions_mut().insert(session.clone());
         let response = self.inner.call(request);
+        let policy = self.config.policy;
         Box::pin(async move {
             let mut response = response.await?;
-            // Lines from `seal` and `clear` are always valid header values.
-            let _ = super::http::append_set_cookies(
-                response.headers_mut(),
-                session.set_cookie_headers(),
+            let headers = response.headers();
+            let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+            let add = session.response_headers(
+                response.status().as_u16(),
+                text(CACHE_CONTROL),
+                text(VARY),
+                &policy,
             );
+            super::http::apply_response_headers(response.headers_mut(), add);
             Ok(response)
         })
     }
@@ -243,9 +271,17 @@ where
     type Rejection = (StatusCode, &'static str);
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Session<T>>().cloned().ok_or((
+        let session = parts.extensions.get::<Session<T>>().cloned().ok_or((
             StatusCode::INTERNAL_SERVER_ERROR,
             "sealed-session: no SessionLayer for this session type wraps the route",
-        ))
+        ))?;
+        if session.is_shadowed() {
+            return Err((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "sealed-session: two SessionLayers of the same session type wrap this route; give each its own type",
+            ));
+        }
+        session.mark_used();
+        Ok(session)
     }
 }

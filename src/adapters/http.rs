@@ -107,3 +107,18 @@ impl<'a> From<&'a HeaderMap> for RequestCookies<'a> {
         request_cookies(headers)
     }
 }
+
+/// Copies what a session layer adds to a response ([`ResponseHeaders`](crate::ResponseHeaders))
+/// into `headers`: appends the `Set-Cookie` lines, replaces `Cache-Control` and `Vary` where the
+/// layer asks to. Values that are not valid header values (never produced by the crate) are
+/// skipped.
+#[cfg(feature = "axum")]
+pub(crate) fn apply_response_headers(headers: &mut HeaderMap, add: crate::ResponseHeaders) {
+    use ::http::header::{CACHE_CONTROL, VARY};
+    let _ = append_set_cookies(headers, add.set_cookie);
+    for (name, value) in [(CACHE_CONTROL, add.cache_control), (VARY, add.vary)] {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, value);
+        }
+    }
+}

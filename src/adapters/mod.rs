@@ -6,8 +6,12 @@
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub mod clock;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) mod layer;
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub mod session;
 

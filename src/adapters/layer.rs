@@ -1,0 +1,55 @@
+//! What the axum layer and the actix-web middleware share: the codec, the clock and the write
+//! policy, and the one place a request's session is opened. Each framework's module only
+//! translates its request and response types.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::clock::Clock;
+use super::session::{LayerPolicy, Session};
+use crate::{Codec, RequestCookies};
+
+/// A layer's configuration, cheap to clone (two `Arc`s and two flags).
+pub(crate) struct LayerConfig<T> {
+    pub(crate) codec: Codec<T>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) policy: LayerPolicy,
+}
+
+impl<T> Clone for LayerConfig<T> {
+    fn clone(&self) -> Self {
+        LayerConfig {
+            codec: self.codec.clone(),
+            clock: Arc::clone(&self.clock),
+            policy: self.policy,
+        }
+    }
+}
+
+impl<T> LayerConfig<T> {
+    pub(crate) fn new(codec: Codec<T>) -> Self {
+        LayerConfig {
+            codec,
+            clock: Arc::new(std::time::SystemTime::now),
+            policy: LayerPolicy::default(),
+        }
+    }
+
+    /// Opens the request's session at the clock's time (read once per request).
+    pub(crate) fn open(&self, cookies: &RequestCookies<'_>) -> Session<T>
+    where
+        T: DeserializeOwned,
+    {
+        Session::for_layer(&self.codec, cookies, self.clock.now())
+    }
+}
+
+impl<T> core::fmt::Debug for LayerConfig<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LayerConfig")
+            .field("codec", &self.codec)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
