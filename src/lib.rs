@@ -71,6 +71,7 @@ mod inspect;
 mod keyring;
 mod random;
 mod session;
+pub mod testing;
 mod time;
 
 pub use chunk::MAX_CHUNKS;

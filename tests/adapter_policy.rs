@@ -275,3 +275,24 @@ fn sign_in_is_refused_over_an_unreadable_session_and_atomic_when_too_large() {
         copy.metadata().unwrap().session_id()
     );
 }
+
+#[test]
+fn an_update_racing_a_sign_out_fails_instead_of_bringing_the_session_back() {
+    let c = codec(ring(1));
+    let cookie = cookie_of(&c, at(0));
+    let session = Session::from_cookies(&c, &RequestCookies::from_header(&cookie), at(0));
+    let other = session.clone();
+    let raced = session.update(|n| {
+        other.clear(); // another handle signs out while this update runs
+        *n += 1;
+    });
+    assert_eq!(raced, Err(Error::SessionCleared));
+    assert_eq!(session.get(), None);
+    let lines = session.set_cookie_headers();
+    assert!(!lines.is_empty() && lines.iter().all(|l| l.contains("Max-Age=0")));
+    // `modify` the same way; and after the sign-out, a fresh update starts a new session.
+    let again = Session::from_cookies(&c, &RequestCookies::from_header(&cookie), at(0));
+    let clone = again.clone();
+    assert_eq!(again.modify(|_| clone.clear()), Err(Error::SessionCleared));
+    assert_eq!(again.update(|n| *n), Ok(0));
+}

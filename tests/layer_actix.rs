@@ -1,0 +1,125 @@
+//! The shared session-layer cases (`tests/layer_cases`) through actix-web.
+#![cfg(feature = "actix")]
+
+mod layer_cases;
+
+use actix_web::http::header;
+use actix_web::{App, HttpResponse, test, web};
+
+use layer_cases::{Counter, Frontend, Reply};
+use sealed_session::actix::{Session, SessionMiddleware};
+use sealed_session::{Codec, LayerPolicy, ManualClock};
+
+async fn read(session: Session<Counter>) -> String {
+    session
+        .get()
+        .map_or_else(|| "none".to_owned(), |n| n.to_string())
+}
+
+async fn incr(session: Session<Counter>) -> String {
+    session
+        .update(|n| {
+            *n += 1;
+            *n
+        })
+        .unwrap()
+        .to_string()
+}
+
+async fn stat() -> &'static str {
+    "static"
+}
+
+async fn incr_then_500(session: Session<Counter>) -> HttpResponse {
+    session.update(|n| *n += 1).unwrap();
+    HttpResponse::InternalServerError().finish()
+}
+
+async fn public(session: Session<Counter>) -> HttpResponse {
+    session.update(|n| *n += 1).unwrap();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=600"))
+        .body("public")
+}
+
+async fn sign_out(session: Session<Counter>) -> &'static str {
+    session.clear();
+    "bye"
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/read", web::get().to(read))
+        .route("/incr", web::post().to(incr))
+        .route("/static", web::get().to(stat))
+        .route("/incr-then-500", web::post().to(incr_then_500))
+        .route("/public", web::get().to(public))
+        .route("/sign-out", web::post().to(sign_out));
+}
+
+enum Layers {
+    One(SessionMiddleware<Counter>),
+    Two(SessionMiddleware<Counter>, SessionMiddleware<Counter>),
+}
+
+struct Actix {
+    layers: Layers,
+}
+
+impl Frontend for Actix {
+    fn new(codec: Codec<Counter>, clock: ManualClock, policy: LayerPolicy) -> Self {
+        let mw = SessionMiddleware::new(codec).clock(clock).policy(policy);
+        Actix {
+            layers: Layers::One(mw),
+        }
+    }
+
+    fn doubled(codec: Codec<Counter>, clock: ManualClock) -> Self {
+        let inner = SessionMiddleware::new(codec.clone()).clock(clock.clone());
+        let outer = SessionMiddleware::new(codec).clock(clock);
+        Actix {
+            layers: Layers::Two(inner, outer),
+        }
+    }
+
+    fn send(&self, method: &str, path: &str, cookie: &str) -> Reply {
+        actix_web::rt::System::new().block_on(async {
+            let mut request = test::TestRequest::default()
+                .method(method.parse().unwrap())
+                .uri(path);
+            if !cookie.is_empty() {
+                request = request.insert_header((header::COOKIE, cookie));
+            }
+            let response = match &self.layers {
+                Layers::One(mw) => {
+                    let app =
+                        test::init_service(App::new().wrap(mw.clone()).configure(routes)).await;
+                    test::call_service(&app, request.to_request()).await
+                }
+                Layers::Two(inner, outer) => {
+                    let app = test::init_service(
+                        App::new()
+                            .wrap(inner.clone())
+                            .wrap(outer.clone())
+                            .configure(routes),
+                    )
+                    .await;
+                    test::call_service(&app, request.to_request()).await
+                }
+            };
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+                .collect();
+            let body = test::read_body(response).await;
+            Reply {
+                status,
+                headers,
+                body: String::from_utf8(body.to_vec()).unwrap(),
+            }
+        })
+    }
+}
+
+all_cases!(Actix);

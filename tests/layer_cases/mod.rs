@@ -1,0 +1,191 @@
+//! The session layer's behaviour, written once and run through both frameworks: each
+//! framework's test file (`layer_axum.rs`, `layer_actix.rs`) implements [`Frontend`] with the
+//! same routes and calls [`all_cases!`], so axum and actix-web are held to the same cases.
+#![allow(dead_code)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sealed_session::testing::CookieJar;
+use sealed_session::{Codec, Expiry, Key, KeyId, Keyring, LayerPolicy, ManualClock};
+
+/// The session every case uses: a counter.
+pub type Counter = u32;
+
+/// A response as the cases see it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn set_cookies(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// One framework's app with the routes below, behind its session layer.
+///
+/// * `GET /read`: body = the counter or `none` (takes the session, reads it);
+/// * `POST /incr`: counter + 1 (`update`), body = the new value;
+/// * `GET /static`: never takes the session;
+/// * `POST /incr-then-500`: counter + 1, then answers 500;
+/// * `GET /public`: counter + 1, and the handler sets `Cache-Control: public, max-age=600`;
+/// * `POST /sign-out`: `clear`.
+pub trait Frontend {
+    /// An app whose layer uses `codec`, `clock` and `policy`.
+    fn new(codec: Codec<Counter>, clock: ManualClock, policy: LayerPolicy) -> Self;
+    /// An app wrapped in two layers of the same session type.
+    fn doubled(codec: Codec<Counter>, clock: ManualClock) -> Self;
+    /// Sends one request with `cookie` as its `Cookie` header (none when empty).
+    fn send(&self, method: &str, path: &str, cookie: &str) -> Reply;
+}
+
+pub fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+pub fn codec() -> Codec<Counter> {
+    let keyring = Keyring::new([Key::new(KeyId::new(1), [1; 32])]).unwrap();
+    Codec::builder(keyring)
+        .expiry(Expiry::default().idle(Some(Duration::from_secs(3600))))
+        .build()
+        .unwrap()
+}
+
+/// A browser: a jar, a clock, and an app.
+pub struct Browser<F> {
+    pub app: F,
+    pub jar: CookieJar,
+    pub clock: ManualClock,
+}
+
+impl<F: Frontend> Browser<F> {
+    pub fn new(policy: LayerPolicy) -> Self {
+        let clock = ManualClock::new(t0());
+        Browser {
+            app: F::new(codec(), clock.clone(), policy),
+            jar: CookieJar::new(),
+            clock,
+        }
+    }
+
+    pub fn send(&mut self, method: &str, path: &str) -> Reply {
+        let now = sealed_session::Clock::now(&self.clock);
+        let reply = self.app.send(method, path, &self.jar.header(now));
+        self.jar.apply(reply.set_cookies(), now);
+        reply
+    }
+}
+
+pub fn a_route_that_never_takes_the_session_writes_nothing<F: Frontend>() {
+    let mut b = Browser::<F>::new(LayerPolicy::default());
+    assert_eq!(b.send("POST", "/incr").body, "1");
+    // Past half the idle window: a re-seal is due, yet a static asset must not write.
+    b.clock.advance(Duration::from_secs(40 * 60));
+    let asset = b.send("GET", "/static");
+    assert!(asset.set_cookies().is_empty(), "{:?}", asset.headers);
+    assert_eq!(asset.header("vary"), None);
+    // A route that reads it performs the due re-seal.
+    let read = b.send("GET", "/read");
+    assert_eq!(read.body, "1");
+    assert_eq!(read.set_cookies().len(), 1);
+}
+
+pub fn eager_reseal_reaches_routes_that_never_take_the_session<F: Frontend>() {
+    let mut policy = LayerPolicy::default();
+    policy.eager_reseal = true;
+    let mut b = Browser::<F>::new(policy);
+    b.send("POST", "/incr");
+    b.clock.advance(Duration::from_secs(40 * 60));
+    assert_eq!(b.send("GET", "/static").set_cookies().len(), 1);
+}
+
+pub fn a_response_that_sets_a_cookie_is_never_publicly_cacheable<F: Frontend>() {
+    let mut b = Browser::<F>::new(LayerPolicy::default());
+    let reply = b.send("GET", "/public");
+    assert_eq!(reply.set_cookies().len(), 1);
+    assert_eq!(reply.header("cache-control"), Some("private, max-age=600"));
+    assert_eq!(reply.header("vary"), Some("Cookie"));
+    // A plain write: private even though the handler said nothing.
+    let incr = b.send("POST", "/incr");
+    assert_eq!(incr.header("cache-control"), Some("private"));
+}
+
+pub fn a_read_varies_on_cookie_and_leaves_cache_control_alone<F: Frontend>() {
+    let mut b = Browser::<F>::new(LayerPolicy::default());
+    b.send("POST", "/incr");
+    let read = b.send("GET", "/read");
+    assert!(read.set_cookies().is_empty());
+    assert_eq!(read.header("vary"), Some("Cookie"));
+    assert_eq!(read.header("cache-control"), None);
+}
+
+pub fn writes_are_discarded_on_server_errors_unless_kept<F: Frontend>() {
+    let mut b = Browser::<F>::new(LayerPolicy::default());
+    b.send("POST", "/incr");
+    let failed = b.send("POST", "/incr-then-500");
+    assert_eq!(failed.status, 500);
+    assert!(failed.set_cookies().is_empty());
+    assert_eq!(b.send("GET", "/read").body, "1");
+
+    let mut policy = LayerPolicy::default();
+    policy.keep_writes_on_server_error = true;
+    let mut b = Browser::<F>::new(policy);
+    b.send("POST", "/incr");
+    b.send("POST", "/incr-then-500");
+    assert_eq!(b.send("GET", "/read").body, "2");
+}
+
+pub fn two_layers_of_one_type_are_refused_not_shadowed<F: Frontend>() {
+    let app = F::doubled(codec(), ManualClock::new(t0()));
+    let reply = app.send("POST", "/incr", "");
+    assert_eq!(reply.status, 500);
+    assert!(reply.body.contains("same session type"), "{}", reply.body);
+    assert!(reply.set_cookies().is_empty());
+}
+
+pub fn sign_out_deletes_and_the_next_read_has_no_session<F: Frontend>() {
+    let mut b = Browser::<F>::new(LayerPolicy::default());
+    b.send("POST", "/incr");
+    let out = b.send("POST", "/sign-out");
+    assert!(out.set_cookies().iter().all(|l| l.contains("Max-Age=0")));
+    assert!(b.jar.is_empty(t0()));
+    assert_eq!(b.send("GET", "/read").body, "none");
+}
+
+/// One `#[test]` per case for the frontend `$f`.
+#[macro_export]
+macro_rules! all_cases {
+    ($f:ty) => {
+        $crate::all_cases!(@each $f;
+            a_route_that_never_takes_the_session_writes_nothing,
+            eager_reseal_reaches_routes_that_never_take_the_session,
+            a_response_that_sets_a_cookie_is_never_publicly_cacheable,
+            a_read_varies_on_cookie_and_leaves_cache_control_alone,
+            writes_are_discarded_on_server_errors_unless_kept,
+            two_layers_of_one_type_are_refused_not_shadowed,
+            sign_out_deletes_and_the_next_read_has_no_session,
+        );
+    };
+    (@each $f:ty; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                layer_cases::$case::<$f>();
+            }
+        )*
+    };
+}
