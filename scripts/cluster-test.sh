@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Cluster test: 3 demo nodes (one keyring) behind a real nginx with no affinity (round-robin,
-# no ip_hash, no sticky cookie; a dead upstream is skipped). scripts/e2e/cluster.py plays 5
-# users with cookie jars and checks every response against what each user wrote, while one
-# node is SIGKILLed and restarted, a new key is rolled out and takes over, and the old key is
-# retired. Prints requests, per-node hits, failures, re-seals, the largest Cookie header;
-# exits non-zero on any failure. Loopback only; installs nginx (apt-get) when missing.
+# Cluster test: 3 demo nodes (one keyring) behind a real nginx running the nginx block of
+# README.md ("Running in a cluster": round-robin, no affinity, upstream keep-alive, short
+# timeouts, retries). scripts/e2e/cluster.py plays 5 users with cookie jars and checks every
+# response against what each user wrote, through phases: steady traffic; concurrent requests
+# of one user with the same cookies; a node SIGKILLed and restarted; a rolling restart (the 3
+# nodes, 2 s apart, under load); a hung node (SIGSTOP for 10 s, under load); a new key rolled
+# out, taking over, and the old key retired. Prints each phase's requests, 5xx, longest
+# request, lost sessions and sign-outs; exits non-zero on any lost session, unexpected
+# sign-out or other failure. Loopback only; installs nginx (apt-get) when missing.
 #
-#   scripts/cluster-test.sh            # KEEP=1 keeps the temp dir (logs, nginx.conf)
+#   scripts/cluster-test.sh                      # KEEP=1 keeps the temp dir (logs, nginx.conf)
+#   scripts/cluster-test.sh --phases steady hang # some phases only (see cluster.py --help)
 set -euo pipefail
 source "$(dirname "$0")/e2e/common.sh"
 
@@ -23,6 +27,7 @@ cleanup() {
     [ -f "$f" ] || continue
     pid="$(cat "$f")"
     if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "examples/demo"; then
+      kill -CONT "$pid" 2>/dev/null || true   # a node the hang phase left stopped
       kill -TERM "$pid" 2>/dev/null || true
     fi
   done
@@ -48,36 +53,28 @@ node_ports=("${ports[1]}" "${ports[2]}" "${ports[3]}")
 # One keyring for every node, from the CLI.
 (umask 077 && "$E2E_CLI" keygen >"$dir/keyring1.txt")
 
-# Round-robin over the 3 nodes: no ip_hash, no sticky cookie. A node that refuses a
-# connection is skipped (the request goes to the next one) and left out for 1 s.
-# nginx keeps a response's whole header in proxy_buffer_size, by default one memory page
-# (4 KiB here): a session's Set-Cookie lines (up to the 6144-byte budget, plus attributes and
-# deletions) need more, or nginx answers 502 "upstream sent too big header".
-servers=""
-for p in "${node_ports[@]}"; do
-  servers+="        server 127.0.0.1:$p max_fails=1 fail_timeout=1s;"$'\n'
+# nginx runs the block of README.md ("Running in a cluster") as it stands, with loopback
+# addresses put in for app1:8080..app3:8080 and listen 80: the README is what is tested.
+conf="$(awk '/^## Running in a cluster/ { in_section = 1 }
+             in_section && /^```nginx$/ { in_block = 1; next }
+             in_block && /^```$/ { exit }
+             in_block' "$E2E_ROOT/README.md")"
+for i in 1 2 3; do
+  [ "$(grep -c "server app$i:8080 " <<<"$conf")" = 1 ] || { echo "README nginx block: no single 'server app$i:8080'" >&2; exit 1; }
+  conf="${conf//app$i:8080/127.0.0.1:${node_ports[$((i - 1))]}}"
 done
-e2e_nginx_conf "$dir" "
-    upstream nodes {
-$servers    }
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location / {
-            proxy_pass http://nodes;
-            proxy_next_upstream error timeout http_502;
-            proxy_next_upstream_tries 3;
-            proxy_connect_timeout 2s;
-            proxy_read_timeout 10s;
-            proxy_buffer_size 16k;
-            proxy_buffers 8 16k;
-        }
-    }"
+[ "$(grep -c '^    listen 80;$' <<<"$conf")" = 1 ] || { echo "README nginx block: no single 'listen 80;'" >&2; exit 1; }
+conf="${conf//    listen 80;/    listen 127.0.0.1:$nginx_port;}"
+if grep -E '^\s*(listen|server) [^{]' <<<"$conf" | grep -vq '127\.0\.0\.1:'; then
+  echo "README nginx block: an address that is not loopback is left" >&2; exit 1
+fi
+e2e_nginx_conf "$dir" "$conf"
 e2e_start_nginx "$dir" "$nginx_port"
 e2e_log "nginx $("$E2E_NGINX" -v 2>&1 | sed 's/.*version: //') on 127.0.0.1:$nginx_port, nodes on ${node_ports[*]}"
 
 # Chunks of at most 1500 bytes, so carts cross chunk boundaries quickly; the default total
 # budget (6144 bytes), under nginx's 8 KiB header line.
-timeout --foreground 400 python3 "$E2E_ROOT/scripts/e2e/cluster.py" "$@" \
+timeout --foreground 300 python3 "$E2E_ROOT/scripts/e2e/cluster.py" "$@" \
   --dir "$dir" --demo "$E2E_DEMO" --cli "$E2E_CLI" --keyring "$dir/keyring1.txt" \
   --nginx-port "$nginx_port" --node-ports "${node_ports[@]}" \
   --users 5 --max-cookie-bytes 1500 --max-total-bytes 6144 --rotate-in 15

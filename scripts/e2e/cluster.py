@@ -3,10 +3,27 @@
 
 Owns the three demo nodes behind nginx and plays several users, each with its own cookie jar
 and keep-alive connection to nginx. Every response is checked against a local model of what
-that user wrote (visits, cart length, name, session id, key id, chunk cookies held). Mid-run:
-one node is SIGKILLed and restarted, a new key is rolled out (nodes restarted one at a time)
-with a not_before a few seconds ahead, sessions are re-sealed under it, then the old key is
-retired (nodes restarted one at a time again). Standard library only; loopback only.
+that user wrote (visits, cart length, name, session id, key id, chunk cookies held).
+
+The run is a list of phases (PHASES; --phases picks some), each a method `phase_<name>` of
+Driver that drives traffic and faults and calls self.fail() for what is wrong; the summary
+reports each phase's requests, 5xx, longest request, lost sessions and unexpected sign-outs.
+A new phase: write `def phase_my_fault(self)` (helpers: run_phase for sequential traffic,
+traffic for every user at once while a fault runs, concurrent_round, rolling_restart, the Node
+methods), add "my-fault" to PHASES, and it runs and is reported like the others.
+
+  steady           sequential random traffic over the 3 nodes
+  concurrent       2 to 4 requests of one user at once, with the same cookies; the responses'
+                   cookies applied in a random order; the next request must open one of them
+  kill             one node SIGKILLed, traffic, restarted
+  rolling-restart  the 3 nodes restarted 2 s apart (SIGTERM, start) under concurrent traffic
+  hang             one node SIGSTOPped for 10 s, then SIGCONT, under concurrent traffic
+  rotation         a new key rolled out (nodes restarted one at a time) with a not_before a
+                   few seconds ahead, sessions re-sealed under it, the old key retired (rolled
+                   out again), and a copy of an old cookie refused
+  final            (always) each user's session is what it wrote
+
+Standard library only; loopback only.
 """
 
 import argparse
@@ -19,10 +36,18 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
-MAX_REQUESTS = 20_000  # hard cap, whatever the phases ask for
-MAX_SECONDS = 240  # hard cap on the whole run
+MAX_REQUESTS = 40_000  # hard cap, whatever the phases ask for
+MAX_SECONDS = 200  # hard cap on the whole run
+PHASES = ("steady", "concurrent", "kill", "rolling-restart", "hang", "rotation")
+FAULT_STATUSES = (502, 503, 504)  # what nginx may answer while a node is down or hung
+THINK_SECONDS = 0.01  # a user's pause between requests when every user runs at once
+# In a fault phase, nginx may answer 502/504 for the requests a node had when it died or hung
+# (a POST nginx will not resend); more than this share of the phase's requests is a failure
+# (with a default fail_timeout, a rolling restart gets 502 "no live upstreams" for ~40%).
+FAULT_5XX_SHARE = 0.01
 
 
 class Failure(Exception):
@@ -78,8 +103,11 @@ class Node:
     def __init__(self, name, port, args):
         self.name, self.port, self.args = name, port, args
         self.proc = None
+        self.paused = False
 
-    def start(self, keyring_text):
+    def start(self, keyring_text, extra_env=None, binary=None):
+        """Starts the demo (binary: another build, as for a rolling deploy) and waits until it
+        listens; extra_env is added to its environment."""
         env = dict(os.environ)
         env.update(
             SEALED_SESSION_KEYRING=keyring_text,
@@ -90,8 +118,9 @@ class Node:
             PORT=str(self.port),
         )
         env.pop("SEALED_SESSION_INSECURE", None)
+        env.update(extra_env or {})
         log = open(os.path.join(self.args.dir, f"{self.name}.log"), "ab")
-        self.proc = subprocess.Popen([self.args.demo], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen([binary or self.args.demo], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
         with open(os.path.join(self.args.dir, "pids", self.name), "w") as f:
             f.write(str(self.proc.pid))
@@ -106,10 +135,21 @@ class Node:
                 time.sleep(0.03)
         raise Failure(f"node {self.name} did not listen on {self.port} in time")
 
+    def pause(self):
+        """SIGSTOP: the node hangs; the kernel still accepts connections for it (backlog)."""
+        self.proc.send_signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+        self.paused = False
+
     def stop(self, sig):
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(sig)
+        if self.paused:  # a stopped process acts on SIGTERM only once continued
+            self.resume()
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -145,6 +185,9 @@ class User:
         self.session_id = None
         self.key_id = None
         self.sign_ins = 0
+        # After concurrent responses the jar may hold leftover chunks (numbered past the head's
+        # count), which open ignores and the next write deletes (README, "Cluster life").
+        self.leftovers_allowed = False
 
 
 class Driver:
@@ -154,6 +197,8 @@ class Driver:
         self.cookie_name = "__Host-session"
         self.nodes = [Node(f"node{i + 1}", p, args) for i, p in enumerate(args.node_ports)]
         self.users = [User(f"user{i + 1}", args.nginx_port, self.cookie_name, args.seed * 100 + i) for i in range(args.users)]
+        # Bookkeeping is shared by the threads of the concurrent phases: under this lock.
+        self.lock = threading.RLock()
         self.requests = 0
         self.hits = collections.Counter()
         self.phase_hits = collections.Counter()
@@ -168,6 +213,19 @@ class Driver:
         self.max_set_cookie_line = 0
         self.chunk_deletions = 0
         self.too_large = 0
+        self.leftovers_carried = 0  # reads with leftover chunks in the jar (after concurrent responses)
+        # What the summary reports for the run and for each phase.
+        self.sign_outs = 0  # a session that no longer opened, or came back under another id
+        self.lost = 0  # a session that opened with other contents than the user wrote
+        self.lost_users = set()
+        self.five_xx = collections.Counter()
+        self.tolerated_5xx = collections.Counter()  # 502/503/504 from nginx during a fault phase
+        self.slow = 0  # requests over 1 s
+        self.longest = (0.0, "-")
+        self.tolerate_5xx = False  # set by traffic(): a fault phase may see nginx's 502/504
+        self.sections = []  # one dict per phase run, for the summary
+        self.section = None
+        self.ring = None  # the keyring text the nodes run with
         self.old_key = self.new_key = None
         self.switch_at = None  # unix time the new key becomes primary
         self.started = time.monotonic()
@@ -181,16 +239,67 @@ class Driver:
         print(line, flush=True)
 
     def fail(self, user, msg):
-        text = f"{self.phase} request {self.requests} {user.label if user else ''}: {msg}"
-        self.failures.append(text)
-        if len(self.failures) <= 20:
-            print("FAILURE " + text, flush=True)
+        with self.lock:
+            text = f"{self.phase} request {self.requests} {user.label if user else ''}: {msg}"
+            self.failures.append(text)
+            if len(self.failures) <= 20:
+                print("FAILURE " + text, flush=True)
+
+    def signed_out(self, user, msg):
+        """An unexpected sign-out: the user's session did not open, or opened as another."""
+        with self.lock:
+            self.sign_outs += 1
+            self.lost_users.add(user.label)
+        self.fail(user, msg + ": an unexpected sign-out")
+
+    def lost_write(self, user, msg):
+        """A lost session: it opened, with contents other than what the user wrote."""
+        with self.lock:
+            self.lost += 1
+            self.lost_users.add(user.label)
+        self.fail(user, msg + ": a lost session")
 
     def check_budget(self):
         if self.requests >= MAX_REQUESTS:
             raise Failure(f"request cap {MAX_REQUESTS} reached")
         if time.monotonic() - self.started > MAX_SECONDS:
             raise Failure(f"time cap {MAX_SECONDS}s reached")
+
+    def note(self, text):
+        """A line for the current phase in the summary."""
+        self.section["notes"].append(text)
+        self.log(f"  {text}")
+
+    def counts(self):
+        return dict(
+            requests=self.requests,
+            failures=len(self.failures),
+            sign_outs=self.sign_outs,
+            lost=self.lost,
+            five_xx=sum(self.five_xx.values()),
+            slow=self.slow,
+        )
+
+    def run_section(self, name, body):
+        """Runs one phase (a method) and records what it cost, for the summary."""
+        self.section = dict(name=name, notes=[], longest=(0.0, "-"), started=time.monotonic(), before=self.counts())
+        self.phase = name
+        self.log(f"== {name}")
+        try:
+            body()
+        finally:
+            sec = self.section
+            sec["seconds"] = time.monotonic() - sec["started"]
+            sec["delta"] = {k: v - sec["before"][k] for k, v in self.counts().items()}
+            self.sections.append(sec)
+            d = sec["delta"]
+            if d["five_xx"] > FAULT_5XX_SHARE * d["requests"] and sec.get("fault"):
+                self.fail(None, f"{name}: {d['five_xx']} of {d['requests']} requests got a 5xx (at most {FAULT_5XX_SHARE:.0%})")
+                d["failures"] += 1
+            self.log(
+                f"== {name}: {d['requests']} requests in {sec['seconds']:.1f}s, 5xx {d['five_xx']}, longest "
+                f"{sec['longest'][0]:.2f}s, lost {d['lost']}, sign-outs {d['sign_outs']}, failures {d['failures']}"
+            )
 
     # -- keyring via the CLI --------------------------------------------------------------
 
@@ -215,70 +324,125 @@ class Driver:
 
     # -- one request -----------------------------------------------------------------------
 
-    def send(self, user, method, path):
-        """Sends one request; returns (status, body dict, set-cookie lines). Applies cookies."""
+    def send(self, user, method, path, conn=None, cookie=None, apply=True):
+        """Sends one request; returns (status, body dict or None, set-cookie lines).
+
+        Applies the cookies to the user's jar, unless apply is False (concurrent requests,
+        whose responses the caller applies in an order of its own). conn and cookie default
+        to the user's connection and jar."""
         self.check_budget()
-        cookie = user.jar.header(user.rng)
-        session_bytes = sum(len(n) + 1 + len(v) for n, v in user.jar.cookies.items() if n.startswith(self.cookie_name))
-        self.max_cookie_header = max(self.max_cookie_header, len("Cookie: ") + len(cookie))
-        self.max_session_cookie_bytes = max(self.max_session_cookie_bytes, session_bytes)
+        conn = conn or user.conn
+        if cookie is None:
+            cookie = user.jar.header(user.rng)
+        session_bytes = sum(len(p) for p in cookie.split("; ") if p.startswith(self.cookie_name))
         headers = {"Cookie": cookie} if cookie else {}
         if method == "POST":
             headers["Content-Length"] = "0"
-        self.requests += 1
+        with self.lock:
+            self.max_cookie_header = max(self.max_cookie_header, len("Cookie: ") + len(cookie))
+            self.max_session_cookie_bytes = max(self.max_session_cookie_bytes, session_bytes)
+            self.requests += 1
+        start = time.monotonic()
         try:
-            user.conn.request(method, path, headers=headers)
-            resp = user.conn.getresponse()
+            conn.request(method, path, headers=headers)
+            resp = conn.getresponse()
             raw = resp.read()
         except (OSError, http.client.HTTPException) as e:
-            user.conn.close()
-            self.fail(user, f"{method} {path}: transport error {e!r}")
+            conn.close()
+            self.fail(user, f"{method} {path}: transport error {e!r} after {time.monotonic() - start:.2f}s")
             return None, None, []
-        self.statuses[resp.status] += 1
+        took = time.monotonic() - start
         lines = resp.msg.get_all("Set-Cookie") or []
         try:
             body = json.loads(raw)
         except ValueError:
-            self.fail(user, f"{method} {path}: status {resp.status}, not JSON: {raw[:120]!r}")
+            body = None
+        node = body.get("node") if isinstance(body, dict) else None
+        with self.lock:
+            self.statuses[resp.status] += 1
+            if resp.status >= 500:
+                self.five_xx[resp.status] += 1
+            where = f"{self.phase}: {user.label} {method} {path} -> {resp.status}" + (f" from {node}" if node else "")
+            if took > 1.0:
+                self.slow += 1
+            if took > self.args.max_stall:
+                self.fail(user, f"{method} {path} took {took:.1f}s (at most {self.args.max_stall}s: nginx's timeouts)")
+            if took > self.longest[0]:
+                self.longest = (took, where)
+            if self.section is not None and took > self.section["longest"][0]:
+                self.section["longest"] = (took, where)
+        if not isinstance(body, dict):
+            if resp.status < 500:  # an error page of nginx's own is for ok() to judge
+                self.fail(user, f"{method} {path}: status {resp.status}, not JSON: {raw[:120]!r}")
             return resp.status, None, lines
+        if apply:
+            self.apply_cookies(user, lines)
+        return resp.status, body, lines
+
+    def apply_cookies(self, user, lines):
+        """Applies one response's Set-Cookie lines to the user's jar, as a browser does."""
         for line in lines:
-            self.max_set_cookie_line = max(self.max_set_cookie_line, len(line))
+            with self.lock:
+                self.max_set_cookie_line = max(self.max_set_cookie_line, len(line))
             if len(line) > self.args.max_cookie_bytes:
                 self.fail(user, f"Set-Cookie line of {len(line)} bytes over the {self.args.max_cookie_bytes} limit")
             try:
                 _, deleted = user.jar.apply(line)
-                self.chunk_deletions += deleted
+                with self.lock:
+                    self.chunk_deletions += deleted
             except (Failure, ValueError) as e:
                 self.fail(user, str(e))
-        return resp.status, body, lines
 
     def expect_state(self, user, body, lines, sid_may_change=False, before=None):
+        with self.lock:
+            self._expect_state(user, body, lines, sid_may_change, before)
+
+    def _expect_state(self, user, body, lines, sid_may_change, before):
         node = body.get("node")
         self.hits[node] += 1
         self.phase_hits[node] += 1
         if node not in {n.name for n in self.nodes}:
             self.fail(user, f"unknown node {node!r}")
-        if body.get("open_error") is not None:
-            self.fail(user, f"session did not open on {node}: {body['open_error']}")
-        for field, want in (("visits", user.visits), ("cart_len", user.cart), ("name", user.name)):
-            if body.get(field) != want:
-                self.fail(user, f"{field} {body.get(field)!r} != expected {want!r} (node {node})")
         sid = body.get("session_id")
+        if body.get("open_error") is not None:
+            self.signed_out(user, f"session did not open on {node}: {body['open_error']}")
+        elif user.session_id is not None and not sid_may_change and sid != user.session_id:
+            self.signed_out(user, f"session id changed {user.session_id} -> {sid} on {node}")
+        else:
+            wrong = [
+                f"{field} {body.get(field)!r} != expected {want!r}"
+                for field, want in (("visits", user.visits), ("cart_len", user.cart), ("name", user.name))
+                if body.get(field) != want
+            ]
+            if wrong:
+                self.lost_write(user, f"{', '.join(wrong)} (node {node})")
+        # After a failure, the model follows the server, so that one fault counts once.
+        user.visits, user.cart, user.name = body.get("visits"), body.get("cart_len"), body.get("name")
         if user.session_id is None or sid_may_change:
             if sid is not None and sid == before and sid_may_change:
                 self.fail(user, "sign-in kept the old session id")
-            user.session_id = sid
-        elif sid != user.session_id:
-            self.fail(user, f"session id changed {user.session_id} -> {sid} on {node}: an unexpected sign-out")
-            user.session_id = sid
+        user.session_id = sid
         # Every response's cookie lines are the ones the JSON describes.
         if body.get("set_cookie_bytes") != [len(line) for line in lines]:
             self.fail(user, f"set_cookie_bytes {body.get('set_cookie_bytes')} != lines sent {[len(x) for x in lines]}")
         held = user.jar.session_names(self.cookie_name)
         chunks = body.get("chunks")
         want_names = sorted([self.cookie_name] + [f"{self.cookie_name}.{i}" for i in range(1, chunks or 0)]) if chunks else []
+        sealed = any("max-age=0" not in line.lower() for line in lines)
         if held != want_names:
-            self.fail(user, f"jar holds {held} but the server says {chunks} chunks")
+            extra = [n for n in held if n not in want_names]
+            leftovers = (
+                user.leftovers_allowed
+                and not sealed  # a write must delete them
+                and all(n in held for n in want_names)
+                and all(n.rpartition(".")[2].isdigit() and int(n.rpartition(".")[2]) >= (chunks or 0) for n in extra)
+            )
+            if leftovers:
+                self.leftovers_carried += 1
+            else:
+                self.fail(user, f"jar holds {held} but the server says {chunks} chunks (node {node})")
+        if sealed or held == want_names:
+            user.leftovers_allowed = False
         self.max_chunks = max(self.max_chunks, chunks or 0)
         # Keys: the old one seals before the switch, the new one after (one clock: same host).
         key = body.get("key_id")
@@ -290,7 +454,7 @@ class Driver:
                     self.fail(user, f"key id {key} before the switch (expected {self.old_key})")
             elif now > self.switch_at + 1 and key != self.new_key:
                 self.fail(user, f"key id {key} after the switch (expected {self.new_key})")
-            user.key_id = key
+        user.key_id = key
         if body.get("resealed") and body.get("reseal_reason"):
             self.reseals[body["reseal_reason"]] += 1
 
@@ -314,21 +478,23 @@ class Driver:
             op = "sign-in"
         else:
             op = "sign-out"
-        self.ops[op] += 1
+        with self.lock:
+            self.ops[op] += 1
         if op == "read":
             status, body, lines = self.send(user, "GET", "/api/session")
-            if self.ok(user, status, body, 200):
+            if self.ok(user, status, body, 200, lines):
                 self.expect_state(user, body, lines)
         elif op == "incr":
             status, body, lines = self.send(user, "POST", "/api/incr")
-            if self.ok(user, status, body, 200):
+            if self.ok(user, status, body, 200, lines):
                 user.visits += 1
                 self.expect_state(user, body, lines)
         elif op in ("add", "add-big"):
             n = self.rng.randint(1, 60) if op == "add" else self.rng.randint(400, 2000)
             status, body, lines = self.send(user, "POST", f"/api/cart/add?n={n}")
             if status == 413 and body is not None:
-                self.too_large += 1
+                with self.lock:
+                    self.too_large += 1
                 # Only a big cart may be refused, and the session is unchanged: no Set-Cookie,
                 # except the due re-seal of the unchanged session under the new key (right
                 # after the switch); the next response checks the state either way.
@@ -336,41 +502,54 @@ class Driver:
                 if (lines and not resealing) or user.cart + n < 250 or body.get("needed", 0) <= body.get("budget", 1 << 30):
                     self.fail(user, f"unexpected 413 at cart {user.cart} + {n} ({len(lines)} Set-Cookie): {body}")
                 elif lines:
-                    self.reseals["re-sealed unchanged on a refused write"] += 1
-            elif self.ok(user, status, body, 200):
+                    with self.lock:
+                        self.reseals["re-sealed unchanged on a refused write"] += 1
+            elif self.ok(user, status, body, 200, lines):
                 if op == "add-big":
                     self.fail(user, f"cart {user.cart} + {n} fit a {self.args.max_total_bytes}-byte budget")
                 user.cart += n
                 self.expect_state(user, body, lines)
         elif op == "clear":
             status, body, lines = self.send(user, "POST", "/api/cart/clear")
-            if self.ok(user, status, body, 200):
+            if self.ok(user, status, body, 200, lines):
                 user.cart = 0
                 self.expect_state(user, body, lines)
         elif op == "sign-in":
             user.sign_ins += 1
             name = f"{user.label}-{user.sign_ins}"
             status, body, lines = self.send(user, "POST", f"/api/sign-in?name={name}")
-            if self.ok(user, status, body, 200):
+            if self.ok(user, status, body, 200, lines):
                 before, user.name = user.session_id, name
                 self.expect_state(user, body, lines, sid_may_change=True, before=before)
         elif op == "sign-out":
             status, body, lines = self.send(user, "POST", "/api/sign-out")
-            if self.ok(user, status, body, 200):
+            if self.ok(user, status, body, 200, lines):
                 user.visits, user.cart, user.name, user.session_id, user.key_id = 0, 0, None, None, None
                 self.expect_state(user, body, lines)
                 if user.jar.session_names(self.cookie_name):
                     self.fail(user, "sign-out left session cookies in the jar")
 
-    def ok(self, user, status, body, want):
+    def ok(self, user, status, body, want, lines=()):
+        """Whether the response is the one wanted. In a fault phase (traffic()), nginx's
+        502/503/504 are counted, not failures: the request reached a node that died or hung
+        after it had the request, which nginx does not resend. Its cookies must then be
+        unchanged (no Set-Cookie): the user's session is the one before this request, which the
+        user's next response checks."""
         if status is None:
             return False
-        if status != want or body is None:
-            self.fail(user, f"status {status} (expected {want}): {body}")
+        if status == want and body is not None:
+            return True
+        if status in FAULT_STATUSES and self.tolerate_5xx:
+            with self.lock:
+                self.tolerated_5xx[status] += 1
+            if lines:
+                self.fail(user, f"status {status} with {len(lines)} Set-Cookie lines")
             return False
-        return True
+        self.fail(user, f"status {status} (expected {want}): {body}")
+        return False
 
     def run_phase(self, name, at_least, until=None, at_most=3000, pause=0.0):
+        """Sequential traffic (one request at a time, random users) under the label name."""
         self.phase = name
         self.phase_hits = collections.Counter()
         start = self.requests
@@ -386,6 +565,47 @@ class Driver:
         hits = ", ".join(f"{n}={self.phase_hits[n]}" for n in sorted(self.phase_hits))
         self.log(f"phase {name}: {self.requests - start} requests ({hits}); failures so far {len(self.failures)}")
         return dict(self.phase_hits)
+
+    def traffic(self, fault, until=lambda: True, settle_max=10.0):
+        """Every user sends requests at once, each in a thread of its own with its own
+        connection to nginx (as real users do: one user's stalled request holds no one
+        else's), while fault() runs in this thread; then until() (or settle_max seconds).
+        nginx's 502/503/504 are counted here, not failures (see ok())."""
+        stop = threading.Event()
+        errors = []
+
+        def user_loop(user):
+            try:
+                while not stop.is_set():
+                    self.step(user)
+                    time.sleep(THINK_SECONDS)
+            except Failure as e:
+                errors.append(str(e))
+                stop.set()
+            except Exception as e:  # a bug of this driver: stop everything, report it
+                errors.append(f"{user.label}: {e!r}")
+                stop.set()
+
+        threads = [threading.Thread(target=user_loop, args=(u,), name=u.label, daemon=True) for u in self.users]
+        self.section["fault"] = True
+        self.tolerate_5xx = True
+        for t in threads:
+            t.start()
+        try:
+            fault()
+            deadline = time.monotonic() + settle_max
+            while not stop.is_set() and not until():
+                if time.monotonic() > deadline:
+                    self.fail(None, f"{self.phase}: not settled {settle_max:.0f}s after the fault")
+                    break
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)  # a request ends within nginx's timeouts (at most ~6 s)
+            self.tolerate_5xx = False
+        if errors:
+            raise Failure(errors[0])
 
     # -- node operations --------------------------------------------------------------------
 
@@ -404,46 +624,244 @@ class Driver:
                 at_most=2000,
                 pause=0.005,  # nginx tries a node it saw refuse again after fail_timeout (1 s)
             )
+        self.ring = keyring_text
 
-    def run(self):
+    # -- the phases (PHASES, in this order unless --phases says otherwise) -------------------
+
+    def start_cluster(self):
         a = self.args
         with open(a.keyring) as f:
-            ring1 = f.read().strip()
-        keys = self.keyring_list(ring1)
+            self.ring = f.read().strip()
+        keys = self.keyring_list(self.ring)
         self.old_key = keys[0][0]
         self.log(f"keyring: {keys}")
         for node in self.nodes:
-            node.start(ring1)
+            node.start(self.ring)
         if a.self_check_wrong_keyring:
             # Proves the checks bite: a node with a keyring of its own loses every session it
             # is sent, and this run must FAIL.
             self.nodes[2].stop(signal.SIGTERM)
             self.nodes[2].start(self.cli("keygen"))
         self.log(f"nodes {[n.port for n in self.nodes]} behind nginx on 127.0.0.1:{a.nginx_port}, {len(self.users)} users")
-
-        # Each user starts with a session (a write), then random traffic.
+        # Each user starts with a session (a write).
         for user in self.users:
             self.phase = "warm-up"
             status, body, lines = self.send(user, "POST", "/api/incr")
-            if self.ok(user, status, body, 200):
+            if self.ok(user, status, body, 200, lines):
                 user.visits += 1
                 self.expect_state(user, body, lines)
+
+    def phase_steady(self):
         hits = self.run_phase("steady", at_least=600)
         if len(hits) != 3:
             self.fail(None, f"round-robin did not reach every node: {hits}")
 
+    def phase_concurrent(self):
+        """A user's requests at once with the same cookies (two tabs, a double click, a page's
+        parallel fetches): each response seals its own outcome, and the browser applies their
+        Set-Cookie lines in whatever order the responses arrive. The next request must open one
+        of those outcomes: not a sign-out, not a mix. Carts cross chunk boundaries both ways
+        (a 1500-byte chunk holds about 50 items), so a shrinking response deletes chunks that a
+        growing one wrote, and the other way round."""
+        stats = collections.Counter()
+        for _ in range(self.args.concurrent_rounds):
+            for user in self.users:
+                self.concurrent_round(user, stats)
+        self.note(
+            f"{stats['rounds']} rounds of 2-4 requests at once ({stats['requests']} requests); "
+            f"{stats['mixed_chunks']} rounds whose responses wrote different chunk counts; follow-up opened one of the "
+            f"outcomes {stats['opened']}/{stats['rounds']} (the last-applied response's {stats['last_writer']}), "
+            f"signed out {stats['signed_out']}, other contents {stats['other']}; {stats['leftovers']} jars with leftover chunks"
+        )
+        if stats["reasons"]:
+            self.note(f"why the follow-ups did not open: {dict(stats['reasons'])}")
+
+    def concurrent_round(self, user, stats):
+        self.phase = "concurrent: set-up"
+        # Start from a cart of 1 to 3 chunks, then race a growing add, a clear and 0-2 others.
+        target = self.rng.randint(30, 110)
+        if user.cart > target:
+            self.post(user, "/api/cart/clear", lambda u: setattr(u, "cart", 0))
+        if user.cart < target:
+            n = target - user.cart
+            self.post(user, f"/api/cart/add?n={n}", lambda u: setattr(u, "cart", u.cart + n))
+        if user.session_id is None:
+            return  # the set-up failed (reported): no session to race on
+        v, c, name, sid = user.visits, user.cart, user.name, user.session_id
+        if c > 150:
+            return  # the set-up failed (reported)
+        grow = self.rng.randint(50, 200 - c)  # at most 200 items: within the budget
+        small = self.rng.randint(1, 20)
+        ops = [("add", f"/api/cart/add?n={grow}", (v, c + grow, name)), ("clear", "/api/cart/clear", (v, 0, name))]
+        others = [
+            ("incr", "/api/incr", (v + 1, c, name)),
+            ("read", "/api/session", (v, c, name)),
+            ("add", f"/api/cart/add?n={small}", (v, c + small, name)),
+            ("clear", "/api/cart/clear", (v, 0, name)),
+        ]
+        ops += self.rng.sample(others, self.rng.randint(0, 2))
+        self.rng.shuffle(ops)
+        self.phase = "concurrent"
+        cookie = user.jar.header(user.rng)
+        held_before = user.jar.session_names(self.cookie_name)
+        barrier = threading.Barrier(len(ops))
+        results = [(None, None, [])] * len(ops)  # (status, body, lines) of each request
+        errors = []
+
+        def one(i, path):
+            conn = http.client.HTTPConnection("127.0.0.1", user.port, timeout=15)
+            try:
+                barrier.wait(timeout=10)
+                method = "GET" if path == "/api/session" else "POST"
+                results[i] = self.send(user, method, path, conn=conn, cookie=cookie, apply=False)
+            except Failure as e:
+                errors.append(str(e))
+            except threading.BrokenBarrierError:
+                errors.append("barrier broken")
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=one, args=(i, op[1]), daemon=True) for i, op in enumerate(ops)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        if errors:
+            raise Failure(errors[0])
+        stats["rounds"] += 1
+        stats["requests"] += len(ops)
+        # Each response: the outcome of its own request over the cookies sent.
+        writers = []  # (outcome, chunks, lines) of the responses that set the session's cookies
+        for (kind, path, want), (status, body, lines) in zip(ops, results):
+            if not self.ok(user, status, body, 200, lines):
+                continue
+            with self.lock:
+                self.hits[body.get("node")] += 1
+            got = (body.get("visits"), body.get("cart_len"), body.get("name"))
+            if body.get("open_error") is not None or body.get("session_id") != sid:
+                self.signed_out(user, f"concurrent {kind} {path}: opened {body.get('session_id')} not {sid} ({body.get('open_error')})")
+            elif got != want:
+                self.lost_write(user, f"concurrent {kind} {path}: {got} != {want}")
+            if body.get("set_cookie_bytes") != [len(x) for x in lines]:
+                self.fail(user, f"set_cookie_bytes {body.get('set_cookie_bytes')} != lines sent {[len(x) for x in lines]}")
+            if any("max-age=0" not in x.lower() for x in lines):
+                writers.append((got, body.get("chunks"), lines))
+        if len({w[1] for w in writers}) > 1:
+            stats["mixed_chunks"] += 1
+        # The browser applies whole responses in the order they arrive: any order.
+        order = list(range(len(results)))
+        self.rng.shuffle(order)
+        applied = []
+        for i in order:
+            status, body, lines = results[i]
+            if status == 200 and body is not None:
+                self.apply_cookies(user, lines)
+                applied.append(f"{ops[i][0]}:{body.get('chunks')}")
+        last = next((w for i in reversed(order) for w in writers if w[2] is results[i][2]), None)
+        outcomes = [w[0] for w in writers] or [(v, c, name)]
+        jar = user.jar.session_names(self.cookie_name)
+        if last is not None and len(jar) > (last[1] or 0):
+            stats["leftovers"] += 1  # chunks of another response beside the last one's
+        user.leftovers_allowed = True
+        # The next request must open one of them.
+        self.phase = "concurrent: next request"
+        status, body, lines = self.send(user, "GET", "/api/session")
+        if not self.ok(user, status, body, 200, lines):
+            return
+        got = (body.get("visits"), body.get("cart_len"), body.get("name"))
+        context = f"cookies sent {held_before}, responses applied (op:chunks) {applied}, jar then {jar}"
+        if body.get("open_error") is not None or body.get("session_id") != sid:
+            stats["signed_out"] += 1
+            stats["reasons"] = stats["reasons"] or collections.Counter()
+            stats["reasons"][str(body.get("open_error"))[:70]] += 1
+            self.signed_out(user, f"after concurrent requests: {body.get('open_error')} ({context})")
+            # The model follows the server (a new visitor now), so the fault counts once.
+            with self.lock:
+                self.hits[body.get("node")] += 1
+            user.visits, user.cart, user.name = got
+            user.session_id, user.key_id = body.get("session_id"), body.get("key_id")
+            return
+        if got not in outcomes:
+            stats["other"] += 1
+            self.lost_write(user, f"after concurrent requests: {got} is none of {outcomes} ({context})")
+        else:
+            stats["opened"] += 1
+            stats["last_writer"] += last is None or got == last[0]
+        user.visits, user.cart, user.name = got
+        self.expect_state(user, body, lines)
+
+    def post(self, user, path, update):
+        """One POST that must succeed; update(user) is its effect on the model."""
+        status, body, lines = self.send(user, "POST", path)
+        if self.ok(user, status, body, 200, lines):
+            update(user)
+            self.expect_state(user, body, lines)
+
+    def phase_kill(self):
         victim = self.nodes[1]
         victim.stop(signal.SIGKILL)
         self.log(f"SIGKILL {victim.name} (pid {victim.proc.pid})")
         hits = self.run_phase(f"{victim.name} killed", at_least=400)
         if hits.get(victim.name):
             self.fail(None, f"{victim.name} answered after SIGKILL")
-        victim.start(ring1)
+        victim.start(self.ring)
         self.log(f"restarted {victim.name}")
         self.run_phase(
             f"{victim.name} restarted", at_least=300, until=lambda: self.phase_hits[victim.name] >= 20, at_most=3000, pause=0.003
         )
 
+    def phase_rolling_restart(self):
+        """A deploy: the 3 nodes restarted one after the other, --restart-gap (2 s) apart
+        (SIGTERM, wait for the exit, start, wait until it listens), while every user keeps
+        sending. With fail_timeout under the gap nginx always has a node it may send to;
+        no session may be lost."""
+        gap = self.args.restart_gap
+        back = {}  # node -> its hits when it was back
+
+        def restarts():
+            time.sleep(1.0)
+            first = time.monotonic()
+            for i, node in enumerate(self.nodes):
+                time.sleep(max(0.0, first + gap * i - time.monotonic()))
+                self.phase = f"rolling restart: {node.name} restarting"
+                t = time.monotonic()
+                node.stop(signal.SIGTERM)
+                node.start(self.ring)
+                back[node.name] = self.hits[node.name]
+                self.note(f"{node.name} restarted at +{t - first:.1f}s, down {time.monotonic() - t:.2f}s")
+            self.phase = "rolling restart: all back"
+
+        self.traffic(restarts, until=lambda: all(self.hits[n] - h >= 5 for n, h in back.items()))
+        self.note("served after its restart: " + ", ".join(f"{n} {self.hits[n] - h}" for n, h in back.items()))
+
+    def phase_hang(self):
+        """A hung node: SIGSTOP for --hang-seconds (10 s), then SIGCONT, while every user keeps
+        sending. The kernel still accepts connections for the stopped node, so nginx's
+        requests to it wait proxy_read_timeout (2 s): a GET is then resent to another node, a
+        POST comes back 504 (nginx does not resend a request a node may have acted on), with
+        the user's cookies unchanged. max_fails leaves the node out for fail_timeout after
+        each timeout. It must serve again after SIGCONT."""
+        node = self.nodes[2]
+        resumed = {}
+
+        def hang():
+            time.sleep(1.0)
+            self.phase = f"hang: {node.name} stopped"
+            node.pause()
+            self.log(f"  SIGSTOP {node.name} for {self.args.hang_seconds:.0f}s")
+            time.sleep(self.args.hang_seconds)
+            node.resume()
+            resumed["hits"] = self.hits[node.name]
+            self.phase = f"hang: {node.name} continued"
+            self.log(f"  SIGCONT {node.name}")
+
+        before = self.slow
+        self.traffic(hang, until=lambda: self.hits[node.name] - resumed["hits"] >= 5)
+        self.note(f"{self.slow - before} requests over 1 s; {node.name} served {self.hits[node.name] - resumed['hits']} after SIGCONT")
+
+    def phase_rotation(self):
+        a = self.args
+        ring1 = self.ring
         # Key rotation: a new key that starts sealing a few seconds from now, rolled out.
         ring2 = self.cli("keyring", "add", "--keyring-file", "-", "--not-before", f"+{a.rotate_in}s", stdin=ring1 + "\n")
         keys = self.keyring_list(ring2)
@@ -462,8 +880,9 @@ class Driver:
 
         # Keep serving until past not_before (every node switches at the same second).
         self.run_phase("before switch", at_least=1, until=lambda: time.time() >= self.switch_at - 1.5, at_most=4000, pause=0.01)
-        stale_jar = dict(self.users[0].jar.cookies)  # a copy under the old key, for the end
-        stale_sid = self.users[0].session_id
+        holder = next((u for u in self.users if u.session_id is not None), self.users[0])
+        stale_jar = dict(holder.jar.cookies)  # a copy under the old key, for the end
+        stale_sid = holder.session_id
         self.run_phase("switch", at_least=1, until=lambda: time.time() >= self.switch_at + 1.5, at_most=2000, pause=0.01)
         self.run_phase(
             "re-seal",
@@ -489,41 +908,65 @@ class Driver:
         ghost.jar.cookies = dict(stale_jar)
         self.phase = "stale copy"
         status, body, lines = self.send(ghost, "GET", "/api/session")
-        if not self.ok(ghost, status, body, 200):
+        if not self.ok(ghost, status, body, 200, lines):
             pass
         elif body.get("open_error") is None or body.get("session_id") is not None or ghost.jar.session_names(self.cookie_name):
             self.fail(ghost, f"a copy sealed under the retired key was accepted or not deleted: {body}")
         else:
-            self.log(f"stale copy of {self.users[0].label}'s old cookies (session {stale_sid}): refused ({body['open_error']}), {len(lines)} deletions")
+            self.note(f"stale copy of {holder.label}'s old cookies (session {stale_sid}): refused ({body['open_error']}), {len(lines)} deletions")
         ghost.conn.close()
 
-        # Final: each user's session is exactly what it wrote.
+    def phase_final(self):
+        """Each user's session is exactly what it wrote (and under the new key after a rotation)."""
         self.phase = "final"
         for user in self.users:
             status, body, lines = self.send(user, "GET", "/api/session")
-            if self.ok(user, status, body, 200):
+            if self.ok(user, status, body, 200, lines):
                 self.expect_state(user, body, lines)
-                if user.session_id is not None and body.get("key_id") != self.new_key:
+                if self.new_key is not None and user.session_id is not None and body.get("key_id") != self.new_key:
                     self.fail(user, f"final session not under the new key: {body.get('key_id')}")
                 self.log(
                     f"final {user.label}: visits {body['visits']}, cart {body['cart_len']}, name {body['name']}, "
                     f"chunks {body['chunks']}, key {body['key_id']} (model: {user.visits}, {user.cart}, {user.name})"
                 )
 
+    def run(self):
+        self.start_cluster()
+        for name in self.args.phases:
+            self.run_section(name, getattr(self, "phase_" + name.replace("-", "_")))
+        self.run_section("final", self.phase_final)
+
     def report(self, error):
         elapsed = time.monotonic() - self.started
         ok = error is None and not self.failures
         print()
         print("cluster test summary")
+        print("  phase              requests    5xx  longest  lost  sign-outs  failures  seconds")
+        for sec in self.sections:
+            d = sec["delta"]
+            print(
+                f"  {sec['name']:<17} {d['requests']:>9} {d['five_xx']:>6} {sec['longest'][0]:>7.2f}s {d['lost']:>5} "
+                f"{d['sign_outs']:>10} {d['failures']:>9} {sec['seconds']:>8.1f}"
+            )
+            for line in sec["notes"]:
+                print(f"      {line}")
         print(f"  requests:            {self.requests} in {elapsed:.1f}s, {len(self.users)} users, statuses {dict(sorted(self.statuses.items()))}")
         print(f"  operations:          {dict(self.ops)}")
         print(f"  per-node hits:       {dict(sorted(self.hits.items()))}")
+        print(f"  lost sessions:       {self.lost} (opened with other contents than written)")
+        print(f"  unexpected sign-outs: {self.sign_outs} (did not open, or opened as another session); users hit: {sorted(self.lost_users) or 'none'}")
+        print(
+            f"  5xx:                 {sum(self.five_xx.values())} {dict(self.five_xx)}; of which from nginx during a fault phase "
+            f"(node dead or hung after it had the request, cookies unchanged): {sum(self.tolerated_5xx.values())}"
+        )
+        print(f"  longest request:     {self.longest[0]:.2f}s ({self.longest[1]}); {self.slow} requests over 1 s")
         print(f"  failures:            {len(self.failures)}" + (f" + aborted: {error}" if error else ""))
         print(f"  re-seals seen:       {sum(self.reseals.values())} {dict(self.reseals)}")
         print(f"  key ids seen:        {dict(self.key_ids_seen)} (old {self.old_key}, new {self.new_key})")
         print(f"  largest Cookie:      {self.max_cookie_header} bytes (header line; session cookies {self.max_session_cookie_bytes} bytes, budget {self.args.max_total_bytes})")
         print(f"  largest Set-Cookie:  {self.max_set_cookie_line} bytes (limit {self.args.max_cookie_bytes}); most chunks {self.max_chunks}; chunk deletions applied {self.chunk_deletions}")
         print(f"  refused as too large: {self.too_large} (413, session unchanged)")
+        print(f"  leftover chunks:     {self.leftovers_carried} reads carried chunks past the head's count (ignored; the next write deletes them)")
         print("PASS" if ok else "FAIL")
         return ok
 
@@ -541,6 +984,11 @@ def main():
     p.add_argument("--rotate-in", type=int, default=12)
     p.add_argument("--max-cookie-bytes", type=int, default=1500)
     p.add_argument("--max-total-bytes", type=int, default=6144)
+    p.add_argument("--phases", nargs="+", choices=PHASES, default=list(PHASES), metavar="PHASE", help=f"in order; from {', '.join(PHASES)}")
+    p.add_argument("--concurrent-rounds", type=int, default=4, help="rounds per user in the concurrent phase")
+    p.add_argument("--restart-gap", type=float, default=2.0, help="seconds between node restarts in rolling-restart")
+    p.add_argument("--hang-seconds", type=float, default=10.0, help="how long the hang phase keeps a node stopped")
+    p.add_argument("--max-stall", type=float, default=4.0, help="longest a request may take (nginx: read timeout 2 s, connect 1 s)")
     p.add_argument("--self-check-wrong-keyring", action="store_true", help="node3 gets another keyring: must FAIL")
     args = p.parse_args()
     # SIGTERM (from timeout or the script) unwinds like Ctrl-C: what this started is stopped.
