@@ -101,6 +101,13 @@ pub enum Error {
     /// clone of the handle) while an update of it ran: nothing was written, so the sign-out
     /// stands and the session does not come back under a fresh id.
     SessionCleared,
+    /// A revocation list (`RevocationList`, `ValidAfter` of the web adapters) holds as many
+    /// live revocations as its capacity: nothing is evicted early, since that would bring a
+    /// revoked session back. Raise the capacity or shorten session lifetimes.
+    RevocationListFull {
+        /// The list's capacity.
+        capacity: usize,
+    },
     /// A keyring's text form could not be parsed.
     InvalidKeyring {
         /// The 1-based position of the offending entry (0 for the header).
@@ -177,6 +184,10 @@ impl fmt::Display for Error {
             Error::UnknownSchema { version } => write!(
                 f,
                 "session written in schema version {version}, which this codec does not read"
+            ),
+            Error::RevocationListFull { capacity } => write!(
+                f,
+                "the revocation list holds its capacity of {capacity} live revocations"
             ),
             Error::SessionCleared => {
                 f.write_str("the session was signed out while this update ran; nothing written")
@@ -260,7 +271,7 @@ impl Error {
             | Error::UnknownSchema { .. }
             | Error::Serialization { .. }
             | Error::OverwriteRefused { .. } => false,
-            Error::SessionCleared => false,
+            Error::SessionCleared | Error::RevocationListFull { .. } => false,
             // Not open failures: nothing to judge, so nothing is deleted.
             Error::NoSealingKey
             | Error::InvalidKeyring { .. }

@@ -11,8 +11,9 @@
 //!   sealed value in a header or URL.
 //! * [`Keyring`] holds the keys; the primary is chosen by time, so rotation is scheduled once
 //!   and happens on every node together ([`Key::with_not_before`]).
-//! * Every value binds the format version, mode, key id, cookie name and purpose, and carries a
-//!   random 128-bit session id and its issue and seal times.
+//! * Every value binds the format version, mode, key id, usage (cookie or token), cookie name
+//!   and purpose, and carries a random 128-bit session id, its issue and seal times, its
+//!   lifetime (fixed at the first seal) and the schema version of its data.
 //!
 //! The core does no I/O: time is an argument and randomness comes from the OS (or an injected
 //! [`RandomSource`] for tests). FORMAT.md specifies the wire format; SECURITY.md the threat model.
@@ -97,4 +98,6 @@ pub use adapters::clock::{Clock, ManualClock};
 #[cfg(feature = "http")]
 pub use adapters::http;
 #[cfg(any(feature = "axum", feature = "actix"))]
-pub use adapters::session::{LayerPolicy, ResponseHeaders, Session};
+pub use adapters::session::{
+    LayerPolicy, ResponseHeaders, Revocation, RevocationList, Session, ValidAfter,
+};

@@ -197,7 +197,9 @@ impl Metadata {
         from_unix(self.inner.sealed_at)
     }
 
-    /// When the session expires under the codec's policy (`None`: no limit configured).
+    /// When the session expires: its deadline under the lifetime in force (the value's own,
+    /// capped by the opening codec's policy; `None`: no limit at all). `open` still accepts it
+    /// for the clock-skew allowance after this moment, read-only ([`Metadata::past_deadline`]).
     ///
     /// # Example
     ///

@@ -8,7 +8,9 @@ use actix_web::{App, HttpResponse, test, web};
 
 use layer_cases::{Counter, Frontend, Reply};
 use sealed_session::actix::{Session, SessionMiddleware};
-use sealed_session::{Codec, LayerPolicy, ManualClock};
+use std::sync::Arc;
+
+use sealed_session::{Codec, LayerPolicy, ManualClock, Revocation};
 
 async fn read(session: Session<Counter>) -> String {
     session
@@ -68,6 +70,19 @@ struct Actix {
 impl Frontend for Actix {
     fn new(codec: Codec<Counter>, clock: ManualClock, policy: LayerPolicy) -> Self {
         let mw = SessionMiddleware::new(codec).clock(clock).policy(policy);
+        Actix {
+            layers: Layers::One(mw),
+        }
+    }
+
+    fn revoking(
+        codec: Codec<Counter>,
+        clock: ManualClock,
+        revocation: Arc<dyn Revocation<Counter>>,
+    ) -> Self {
+        let mw = SessionMiddleware::new(codec)
+            .clock(clock)
+            .revocation(revocation);
         Actix {
             layers: Layers::One(mw),
         }

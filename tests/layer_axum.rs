@@ -12,7 +12,9 @@ use tower::ServiceExt;
 
 use layer_cases::{Counter, Frontend, Reply};
 use sealed_session::axum::{Session, SessionLayer};
-use sealed_session::{Codec, LayerPolicy, ManualClock};
+use std::sync::Arc;
+
+use sealed_session::{Codec, LayerPolicy, ManualClock, Revocation};
 
 async fn read(session: Session<Counter>) -> String {
     session
@@ -67,6 +69,20 @@ struct Axum {
 impl Frontend for Axum {
     fn new(codec: Codec<Counter>, clock: ManualClock, policy: LayerPolicy) -> Self {
         let layer = SessionLayer::new(codec).clock(clock).policy(policy);
+        Axum {
+            router: routes().layer(layer),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn revoking(
+        codec: Codec<Counter>,
+        clock: ManualClock,
+        revocation: Arc<dyn Revocation<Counter>>,
+    ) -> Self {
+        let layer = SessionLayer::new(codec).clock(clock).revocation(revocation);
         Axum {
             router: routes().layer(layer),
             runtime: tokio::runtime::Builder::new_current_thread()

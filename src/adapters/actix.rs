@@ -50,7 +50,7 @@ use serde::de::DeserializeOwned;
 use super::clock::Clock;
 use super::layer::LayerConfig;
 pub use crate::adapters::session::Session;
-use crate::{Codec, LayerPolicy, RequestCookies};
+use crate::{Codec, LayerPolicy, RequestCookies, Revocation};
 
 /// Middleware that gives every request a [`Session<T>`] opened with `codec`, and appends the
 /// `Set-Cookie` lines it needs to the response.
@@ -145,6 +145,26 @@ impl<T> SessionMiddleware<T> {
     #[must_use]
     pub fn policy(mut self, policy: LayerPolicy) -> Self {
         self.config.policy = policy;
+        self
+    }
+
+    /// Consults `revocation` after every open: a revoked session is served as none and its
+    /// cookies are deleted. Share the hook (an `Arc`) with the handlers that revoke.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sealed_session::{Codec, Keyring, RevocationList, actix::SessionMiddleware};
+    /// let revoked = Arc::new(RevocationList::new(100_000));
+    /// let codec = Codec::<u64>::builder(Keyring::generate()?).build()?;
+    /// let layer = SessionMiddleware::new(codec).revocation(revoked.clone());
+    /// # let _ = layer;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn revocation(mut self, revocation: Arc<dyn Revocation<T>>) -> Self {
+        self.config.revocation = Some(revocation);
         self
     }
 }

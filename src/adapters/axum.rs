@@ -52,7 +52,7 @@ use tower_service::Service;
 use super::clock::Clock;
 use super::layer::LayerConfig;
 pub use crate::adapters::session::Session;
-use crate::{Codec, LayerPolicy};
+use crate::{Codec, LayerPolicy, Revocation};
 
 /// A tower layer that gives every request a [`Session<T>`] opened with `codec`, and appends
 /// the `Set-Cookie` lines it needs to the response.
@@ -152,6 +152,26 @@ impl<T> SessionLayer<T> {
     #[must_use]
     pub fn policy(mut self, policy: LayerPolicy) -> Self {
         self.config.policy = policy;
+        self
+    }
+
+    /// Consults `revocation` after every open: a revoked session is served as none and its
+    /// cookies are deleted. Share the hook (an `Arc`) with the handlers that revoke.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sealed_session::{Codec, Keyring, RevocationList, axum::SessionLayer};
+    /// let revoked = Arc::new(RevocationList::new(100_000));
+    /// let codec = Codec::<u64>::builder(Keyring::generate()?).build()?;
+    /// let layer = SessionLayer::new(codec).revocation(revoked.clone());
+    /// # let _ = layer;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn revocation(mut self, revocation: Arc<dyn Revocation<T>>) -> Self {
+        self.config.revocation = Some(revocation);
         self
     }
 }

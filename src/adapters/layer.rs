@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use super::clock::Clock;
-use super::session::{LayerPolicy, Session};
+use super::session::{LayerPolicy, Revocation, Session};
 use crate::{Codec, RequestCookies};
 
 /// A layer's configuration, cheap to clone (two `Arc`s and two flags).
@@ -15,6 +15,7 @@ pub(crate) struct LayerConfig<T> {
     pub(crate) codec: Codec<T>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) policy: LayerPolicy,
+    pub(crate) revocation: Option<Arc<dyn Revocation<T>>>,
 }
 
 impl<T> Clone for LayerConfig<T> {
@@ -23,6 +24,7 @@ impl<T> Clone for LayerConfig<T> {
             codec: self.codec.clone(),
             clock: Arc::clone(&self.clock),
             policy: self.policy,
+            revocation: self.revocation.clone(),
         }
     }
 }
@@ -33,15 +35,20 @@ impl<T> LayerConfig<T> {
             codec,
             clock: Arc::new(std::time::SystemTime::now),
             policy: LayerPolicy::default(),
+            revocation: None,
         }
     }
 
     /// Opens the request's session at the clock's time (read once per request).
     pub(crate) fn open(&self, cookies: &RequestCookies<'_>) -> Session<T>
     where
-        T: DeserializeOwned,
+        T: DeserializeOwned + 'static,
     {
-        Session::for_layer(&self.codec, cookies, self.clock.now())
+        let session = Session::for_layer(&self.codec, cookies, self.clock.now());
+        if let Some(revocation) = &self.revocation {
+            session.apply_revocation(revocation.as_ref());
+        }
+        session
     }
 }
 
@@ -50,6 +57,7 @@ impl<T> core::fmt::Debug for LayerConfig<T> {
         f.debug_struct("LayerConfig")
             .field("codec", &self.codec)
             .field("policy", &self.policy)
+            .field("revocation", &self.revocation.is_some())
             .finish_non_exhaustive()
     }
 }

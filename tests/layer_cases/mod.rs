@@ -6,7 +6,12 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sealed_session::testing::CookieJar;
-use sealed_session::{Codec, Expiry, Key, KeyId, Keyring, LayerPolicy, ManualClock};
+use std::sync::Arc;
+
+use sealed_session::{
+    Codec, Expiry, Key, KeyId, Keyring, LayerPolicy, ManualClock, RequestCookies, Revocation,
+    RevocationList, ValidAfter,
+};
 
 /// The session every case uses: a counter.
 pub type Counter = u32;
@@ -47,6 +52,12 @@ impl Reply {
 pub trait Frontend {
     /// An app whose layer uses `codec`, `clock` and `policy`.
     fn new(codec: Codec<Counter>, clock: ManualClock, policy: LayerPolicy) -> Self;
+    /// An app whose layer consults `revocation` after every open.
+    fn revoking(
+        codec: Codec<Counter>,
+        clock: ManualClock,
+        revocation: Arc<dyn Revocation<Counter>>,
+    ) -> Self;
     /// An app wrapped in two layers of the same session type.
     fn doubled(codec: Codec<Counter>, clock: ManualClock) -> Self;
     /// Sends one request with `cookie` as its `Cookie` header (none when empty).
@@ -166,6 +177,70 @@ pub fn sign_out_deletes_and_the_next_read_has_no_session<F: Frontend>() {
     assert_eq!(b.send("GET", "/read").body, "none");
 }
 
+impl<F: Frontend> Browser<F> {
+    fn revoking(clock: &ManualClock, revocation: Arc<dyn Revocation<Counter>>) -> Self {
+        Browser {
+            app: F::revoking(codec(), clock.clone(), revocation),
+            jar: CookieJar::new(),
+            clock: clock.clone(),
+        }
+    }
+
+    /// The metadata of the session this browser holds, as a handler would see it.
+    fn metadata(&self) -> sealed_session::Metadata {
+        let now = sealed_session::Clock::now(&self.clock);
+        let header = self.jar.header(now);
+        codec()
+            .open(&RequestCookies::from_header(&header), now)
+            .unwrap()
+            .unwrap()
+            .metadata
+    }
+}
+
+pub fn a_revoked_session_is_no_session_and_its_cookies_are_deleted<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let list = Arc::new(RevocationList::new(100));
+    let mut laptop = Browser::<F>::revoking(&clock, list.clone());
+    let mut phone = Browser::<F>::revoking(&clock, list.clone());
+    laptop.send("POST", "/incr");
+    phone.send("POST", "/incr");
+    list.revoke(&laptop.metadata(), t0()).unwrap();
+    let read = laptop.send("GET", "/read");
+    assert_eq!(read.body, "none");
+    assert!(!read.set_cookies().is_empty());
+    assert!(read.set_cookies().iter().all(|l| l.contains("Max-Age=0")));
+    assert!(laptop.jar.is_empty(t0()));
+    // Only that session: the phone's still opens.
+    assert_eq!(phone.send("GET", "/read").body, "1");
+    // A new session after the revocation is a new id, not revoked.
+    assert_eq!(laptop.send("POST", "/incr").body, "1");
+    assert_eq!(laptop.send("GET", "/read").body, "1");
+}
+
+pub fn signing_out_everywhere_refuses_every_earlier_session_of_the_subject<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    // Every counter session belongs to one user here.
+    let rule = Arc::new(ValidAfter::new(
+        |_: &Counter| Some("alice".to_owned()),
+        Duration::from_secs(86400),
+        100,
+    ));
+    let mut laptop = Browser::<F>::revoking(&clock, rule.clone());
+    let mut phone = Browser::<F>::revoking(&clock, rule.clone());
+    laptop.send("POST", "/incr");
+    phone.send("POST", "/incr");
+    clock.advance(Duration::from_secs(5));
+    rule.revoke_all("alice", sealed_session::Clock::now(&clock))
+        .unwrap();
+    assert_eq!(laptop.send("GET", "/read").body, "none");
+    assert_eq!(phone.send("GET", "/read").body, "none");
+    // Signing in again afterwards works.
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(phone.send("POST", "/incr").body, "1");
+    assert_eq!(phone.send("GET", "/read").body, "1");
+}
+
 /// One `#[test]` per case for the frontend `$f`.
 #[macro_export]
 macro_rules! all_cases {
@@ -178,6 +253,8 @@ macro_rules! all_cases {
             writes_are_discarded_on_server_errors_unless_kept,
             two_layers_of_one_type_are_refused_not_shadowed,
             sign_out_deletes_and_the_next_read_has_no_session,
+            a_revoked_session_is_no_session_and_its_cookies_are_deleted,
+            signing_out_everywhere_refuses_every_earlier_session_of_the_subject,
         );
     };
     (@each $f:ty; $($case:ident),* $(,)?) => {

@@ -13,9 +13,11 @@ use serde::de::DeserializeOwned;
 use crate::{Codec, Error, Metadata, RequestCookies, SealedCookies};
 
 mod response;
+mod revocation;
 mod write;
 
 pub use response::{LayerPolicy, ResponseHeaders};
+pub use revocation::{Revocation, RevocationList, ValidAfter};
 
 /// One request's session: what its cookies opened to, and what the response will send back.
 ///
@@ -106,6 +108,8 @@ struct State<T> {
     clears: u64,
     /// A second layer of the same session type found this one already in place.
     shadowed: bool,
+    /// The request's session was authentic but revoked: served as none, its cookies deleted.
+    revoked: bool,
 }
 
 enum Write {
@@ -166,6 +170,45 @@ impl<T> Session<T> {
         let session = Self::from_cookies(codec, request, now);
         session.lock().used = false;
         session
+    }
+
+    /// Consults the layer's revocation hook: a revoked session becomes no session, and the
+    /// response deletes its cookies.
+    pub(crate) fn apply_revocation(&self, revocation: &dyn Revocation<T>)
+    where
+        T: 'static,
+    {
+        let mut state = self.lock();
+        let revoked = match (&state.value, &state.metadata) {
+            (Some(value), Some(metadata)) => revocation.is_revoked(metadata, value),
+            _ => false,
+        };
+        if revoked {
+            let lines = state
+                .codec
+                .clear(&RequestCookies::from_header(&state.request_cookies));
+            state.value = None;
+            state.metadata = None;
+            state.write = Write::Cleared(lines);
+            state.revoked = true;
+        }
+    }
+
+    /// Whether the request carried a session that the layer's revocation hook refused: it is
+    /// served as none and its cookies are deleted.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use std::time::SystemTime;
+    /// # use sealed_session::{Codec, Keyring, RequestCookies, Session};
+    /// # let codec = Codec::<u8>::builder(Keyring::generate()?).build()?;
+    /// let session = Session::from_cookies(&codec, &RequestCookies::new(), SystemTime::now());
+    /// assert!(!session.was_revoked());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn was_revoked(&self) -> bool {
+        self.touch().revoked
     }
 
     /// Marks the session as taken by the handler: the extractors call this.
@@ -257,6 +300,7 @@ impl<T> Session<T> {
                 used: true,
                 clears: 0,
                 shadowed: false,
+                revoked: false,
             })),
         }
     }

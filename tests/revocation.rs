@@ -1,0 +1,97 @@
+//! The built-in revocation rules hold bounded memory: entries last only as long as the
+//! sessions they refuse could still open, are pruned automatically, and a full list refuses
+//! new entries rather than evict live ones (which would bring a revoked session back).
+#![cfg(any(feature = "axum", feature = "actix"))]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sealed_session::{
+    Codec, Error, Expiry, Key, KeyId, Keyring, RequestCookies, Revocation, RevocationList,
+    ValidAfter,
+};
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+}
+
+fn codec() -> Codec<u32> {
+    Codec::builder(Keyring::new([Key::new(KeyId::new(1), [1; 32])]).unwrap())
+        .expiry(
+            Expiry::default()
+                .absolute(Some(Duration::from_secs(3600)))
+                .idle(Some(Duration::from_secs(600))),
+        )
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_revocation_list_forgets_each_entry_at_its_sessions_deadline() {
+    let c = codec();
+    let list = RevocationList::new(1000);
+    let sessions: Vec<_> = (0..1000)
+        .map(|i| {
+            c.seal(&i, None, &RequestCookies::new(), at(0))
+                .unwrap()
+                .metadata()
+                .clone()
+        })
+        .collect();
+    for m in &sessions {
+        list.revoke(m, at(0)).unwrap();
+    }
+    assert_eq!(list.len(), 1000);
+    assert!(sessions.iter().all(|m| list.is_revoked(m, &0)));
+    // Full: a new revocation is refused while every entry is live...
+    let late = c
+        .seal(&7, None, &RequestCookies::new(), at(100))
+        .unwrap()
+        .metadata()
+        .clone();
+    assert_eq!(
+        list.revoke(&late, at(100)),
+        Err(Error::RevocationListFull { capacity: 1000 })
+    );
+    assert!(
+        sessions.iter().all(|m| list.is_revoked(m, &0)),
+        "evicted a live entry"
+    );
+    // ...and accepted once they are past their deadline (idle 600 s), pruning them.
+    list.revoke(&late, at(600)).unwrap();
+    assert_eq!(list.len(), 1);
+    list.prune(at(700));
+    assert!(list.is_empty());
+}
+
+#[test]
+fn valid_after_keeps_each_subject_for_the_longest_lifetime_only() {
+    let rule = ValidAfter::new(|n: &u32| Some(n.to_string()), Duration::from_secs(3600), 2);
+    rule.revoke_all("1", at(0)).unwrap();
+    rule.revoke_all("2", at(10)).unwrap();
+    assert_eq!(
+        rule.revoke_all("3", at(20)),
+        Err(Error::RevocationListFull { capacity: 2 })
+    );
+    // Revoking a subject again only moves its cutoff later: no new entry.
+    rule.revoke_all("2", at(30)).unwrap();
+    assert_eq!(rule.len(), 2);
+    // After the longest lifetime, the old entries go to make room.
+    rule.revoke_all("3", at(3601)).unwrap();
+    assert_eq!(rule.len(), 2, "subject 1 pruned, 3 added");
+    let c = codec();
+    let before = c
+        .seal(&3, None, &RequestCookies::new(), at(3600))
+        .unwrap()
+        .metadata()
+        .clone();
+    let after = c
+        .seal(&3, None, &RequestCookies::new(), at(3602))
+        .unwrap()
+        .metadata()
+        .clone();
+    assert!(rule.is_revoked(&before, &3));
+    assert!(!rule.is_revoked(&after, &3));
+    // Anonymous sessions (no subject) are never refused.
+    let anonymous = ValidAfter::new(|_: &u32| None, Duration::from_secs(1), 1);
+    assert!(!anonymous.is_revoked(&before, &3));
+}
