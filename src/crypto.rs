@@ -5,7 +5,8 @@
 //! * Signed mode: HMAC-SHA256 with the full 32-byte tag, verified in constant time.
 //!
 //! The two modes never share key material: each is keyed with its own HKDF-Expand output of the
-//! keyring key (FORMAT.md, "Subkeys").
+//! keyring key (FORMAT.md, "Subkeys"). A third output keys the session-bound CSRF tokens of the
+//! web adapters (`Session::csrf_token`), so a token never reveals anything about the other two.
 //!
 //! This file is the facade: it derives the subkeys (HKDF-SHA256, RustCrypto, once per key) and
 //! hands them to the backends, chosen at build time; the wire format is the same with either:
@@ -42,6 +43,7 @@ pub(crate) const MAC_TAG_LEN: usize = 32;
 
 const XAES_INFO: &[u8] = b"sealed-session/v1/xaes-256-gcm";
 const HMAC_INFO: &[u8] = b"sealed-session/v1/hmac-sha256";
+const CSRF_INFO: &[u8] = b"sealed-session/v2/csrf";
 
 /// The error of a message past AES-GCM's limit (2^36 - 32 bytes), far above any budget.
 fn too_long() -> Error {
@@ -56,6 +58,8 @@ fn too_long() -> Error {
 pub(crate) struct KeyCipher {
     xaes: Xaes,
     mac: Mac,
+    /// HMAC-SHA256 under `K_csrf`, the key's CSRF subkey.
+    csrf: Mac,
 }
 
 impl KeyCipher {
@@ -68,7 +72,10 @@ impl KeyCipher {
         hkdf.expand(HMAC_INFO, &mut subkey[..])
             .expect("32 bytes is within HKDF's limit");
         let mac = Mac::new(&subkey[..]);
-        KeyCipher { xaes, mac }
+        hkdf.expand(CSRF_INFO, &mut subkey[..])
+            .expect("32 bytes is within HKDF's limit");
+        let csrf = Mac::new(&subkey[..]);
+        KeyCipher { xaes, mac, csrf }
     }
 
     /// Encrypts `buf` in place and returns the tag.
@@ -101,6 +108,16 @@ impl KeyCipher {
     /// Verifies an HMAC-SHA256 tag over `aad || data` in constant time.
     pub(crate) fn verify(&self, aad: &[u8], data: &[u8], tag: &[u8]) -> Result<(), Error> {
         self.mac.verify(aad, data, tag)
+    }
+
+    /// HMAC-SHA256 over `data` under the CSRF subkey (never the sealing keys).
+    pub(crate) fn csrf_tag(&self, data: &[u8]) -> [u8; MAC_TAG_LEN] {
+        self.csrf.sign(&[], data)
+    }
+
+    /// Verifies a CSRF tag over `data` in constant time.
+    pub(crate) fn csrf_verify(&self, data: &[u8], tag: &[u8]) -> bool {
+        self.csrf.verify(&[], data, tag).is_ok()
     }
 }
 

@@ -49,8 +49,21 @@ async fn sign_out(session: Session<Counter>) -> &'static str {
     "bye"
 }
 
+async fn flash(session: Session<Counter>) -> HttpResponse {
+    session.flash("saved").unwrap();
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/flashes"))
+        .finish()
+}
+
+async fn flashes(session: Session<Counter>) -> String {
+    session.take_flashes().join("|")
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/read", web::get().to(read))
+    cfg.route("/flash", web::post().to(flash))
+        .route("/flashes", web::get().to(flashes))
+        .route("/read", web::get().to(read))
         .route("/incr", web::post().to(incr))
         .route("/static", web::get().to(stat))
         .route("/incr-then-500", web::post().to(incr_then_500))

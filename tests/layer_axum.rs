@@ -51,8 +51,19 @@ async fn sign_out(session: Session<Counter>) -> &'static str {
     "bye"
 }
 
+async fn flash(session: Session<Counter>) -> axum::response::Redirect {
+    session.flash("saved").unwrap();
+    axum::response::Redirect::to("/flashes")
+}
+
+async fn flashes(session: Session<Counter>) -> String {
+    session.take_flashes().join("|")
+}
+
 fn routes() -> Router {
     Router::new()
+        .route("/flash", post(flash))
+        .route("/flashes", get(flashes))
         .route("/read", get(read))
         .route("/incr", post(incr))
         .route("/static", get(stat))

@@ -117,7 +117,7 @@ impl<T> SessionMiddleware<T> {
     /// # Example
     ///
     /// ```
-    /// use std::sync::Arc;
+    /// use std::time::SystemTime;
     /// use sealed_session::{Codec, Keyring, ManualClock, actix::SessionMiddleware};
     /// let clock = ManualClock::new(SystemTime::now());
     /// let codec = Codec::<u64>::builder(Keyring::generate()?).build()?;

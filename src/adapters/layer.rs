@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use super::clock::Clock;
-use super::session::{LayerPolicy, Revocation, Session};
+use super::session::{Flashes, LayerPolicy, Revocation, Session, flash_codec};
 use crate::{Codec, RequestCookies};
 
 /// A layer's configuration, cheap to clone (two `Arc`s and two flags).
@@ -16,6 +16,8 @@ pub(crate) struct LayerConfig<T> {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) policy: LayerPolicy,
     pub(crate) revocation: Option<Arc<dyn Revocation<T>>>,
+    /// The codec of the flash cookie (`None` when the session's name leaves no room for it).
+    pub(crate) flash: Option<Codec<Flashes>>,
 }
 
 impl<T> Clone for LayerConfig<T> {
@@ -25,6 +27,7 @@ impl<T> Clone for LayerConfig<T> {
             clock: Arc::clone(&self.clock),
             policy: self.policy,
             revocation: self.revocation.clone(),
+            flash: self.flash.clone(),
         }
     }
 }
@@ -32,6 +35,7 @@ impl<T> Clone for LayerConfig<T> {
 impl<T> LayerConfig<T> {
     pub(crate) fn new(codec: Codec<T>) -> Self {
         LayerConfig {
+            flash: flash_codec(&codec),
             codec,
             clock: Arc::new(std::time::SystemTime::now),
             policy: LayerPolicy::default(),
@@ -44,7 +48,8 @@ impl<T> LayerConfig<T> {
     where
         T: DeserializeOwned + 'static,
     {
-        let session = Session::for_layer(&self.codec, cookies, self.clock.now());
+        let session =
+            Session::for_layer(&self.codec, cookies, self.clock.now(), self.flash.as_ref());
         if let Some(revocation) = &self.revocation {
             session.apply_revocation(revocation.as_ref());
         }

@@ -153,6 +153,34 @@ impl<T> Codec<T> {
         &self.shared.cookie_name
     }
 
+    /// The purpose the values are bound to.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Keyring};
+    /// let codec = Codec::<u8>::builder(Keyring::generate()?).purpose("shop").build()?;
+    /// assert_eq!(codec.purpose(), "shop");
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn purpose(&self) -> &str {
+        &self.shared.purpose
+    }
+
+    /// The cookie attributes (`Path`, `Domain`, `Secure`, `HttpOnly`, `SameSite`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, CookieAttributes, Keyring};
+    /// let codec = Codec::<u8>::builder(Keyring::generate()?).build()?;
+    /// assert_eq!(codec.attributes(), &CookieAttributes::default());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn attributes(&self) -> &CookieAttributes {
+        &self.shared.attributes
+    }
+
     /// The sealing mode.
     ///
     /// # Example
@@ -236,6 +264,30 @@ impl<T> Codec<T> {
     /// ```
     pub fn schema_version(&self) -> u32 {
         self.schemas.current
+    }
+
+    /// The schema version a seal at `now` writes: [`schema_version`](Self::schema_version),
+    /// or the older one held back until a scheduled switch
+    /// ([`CodecBuilder::seal_older_schema_until`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// # use sealed_session::{Codec, Keyring};
+    /// let now = SystemTime::now();
+    /// let switch = now + Duration::from_secs(60);
+    /// let codec = Codec::<u32>::builder(Keyring::generate()?)
+    ///     .schema_version(2)
+    ///     .open_older_schema(1, |old: u32| old)
+    ///     .seal_older_schema_until(1, switch, |new: &u32| *new)
+    ///     .build()?;
+    /// assert_eq!(codec.sealing_schema_version(now), 1);
+    /// assert_eq!(codec.sealing_schema_version(switch), 2);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn sealing_schema_version(&self, now: std::time::SystemTime) -> u32 {
+        self.schemas.sealing_version(crate::time::to_unix(now))
     }
 
     /// `Set-Cookie` lines that delete the session's cookie and every chunk the request carries:

@@ -575,6 +575,21 @@ impl Keyring {
             .is_some_and(|e| e.key.id != primary.id && e.key.not_before < primary.not_before)
     }
 
+    /// The primary key's id and its CSRF tag over `data` at `now` (`None` without a primary).
+    /// The tag is keyed with the key's CSRF subkey, never with its sealing subkeys.
+    pub(crate) fn csrf_sign(&self, data: &[u8], now: u64) -> Option<(KeyId, [u8; 32])> {
+        self.primary_entry(now)
+            .map(|(key, cipher)| (key.id, cipher.csrf_tag(data)))
+    }
+
+    /// Whether `tag` is key `id`'s CSRF tag over `data`, for a key the ring holds and that is
+    /// not past `not_after` at `now` (the keys that open values): a token outlives a rotation
+    /// for as long as its key stays in the ring. Compared in constant time.
+    pub(crate) fn csrf_verify(&self, id: KeyId, data: &[u8], tag: &[u8], now: u64) -> bool {
+        self.opener(id, now)
+            .is_some_and(|cipher| cipher.csrf_verify(data, tag))
+    }
+
     /// Whether the keyring holds a key with this id, whatever its state.
     pub(crate) fn holds(&self, id: KeyId) -> bool {
         self.entries.iter().any(|e| e.key.id == id)

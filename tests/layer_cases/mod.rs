@@ -48,7 +48,9 @@ impl Reply {
 /// * `GET /static`: never takes the session;
 /// * `POST /incr-then-500`: counter + 1, then answers 500;
 /// * `GET /public`: counter + 1, and the handler sets `Cache-Control: public, max-age=600`;
-/// * `POST /sign-out`: `clear`.
+/// * `POST /sign-out`: `clear`;
+/// * `POST /flash`: `flash("saved")`, then a 303 to `/flashes`;
+/// * `GET /flashes`: body = the messages `take_flashes` returns, joined by `|`.
 pub trait Frontend {
     /// An app whose layer uses `codec`, `clock` and `policy`.
     fn new(codec: Codec<Counter>, clock: ManualClock, policy: LayerPolicy) -> Self;
@@ -241,6 +243,39 @@ pub fn signing_out_everywhere_refuses_every_earlier_session_of_the_subject<F: Fr
     assert_eq!(phone.send("GET", "/read").body, "1");
 }
 
+pub fn a_flash_message_is_read_once_on_the_next_request<F: Frontend>() {
+    let mut b = Browser::<F>::new(LayerPolicy::default());
+    let set = b.send("POST", "/flash");
+    assert_eq!(set.status, 303);
+    assert_eq!(set.set_cookies().len(), 1, "only the flash cookie");
+    assert!(set.set_cookies()[0].starts_with("__Host-session-flash="));
+    assert!(
+        !set.set_cookies()[0].contains("Max-Age"),
+        "a browser-session cookie"
+    );
+    let shown = b.send("GET", "/flashes");
+    assert_eq!(shown.body, "saved");
+    assert!(shown.set_cookies().iter().all(|l| l.contains("Max-Age=0")));
+    assert_eq!(b.send("GET", "/flashes").body, "", "read twice");
+    // Two flashes before a read arrive together.
+    b.send("POST", "/flash");
+    b.send("POST", "/flash");
+    assert_eq!(b.send("GET", "/flashes").body, "saved|saved");
+}
+
+pub fn reading_flashes_never_creates_a_session<F: Frontend>() {
+    let mut b = Browser::<F>::new(LayerPolicy::default());
+    let read = b.send("GET", "/flashes");
+    assert_eq!(read.body, "");
+    assert!(read.set_cookies().is_empty(), "{:?}", read.headers);
+    assert!(b.jar.is_empty(t0()));
+    // And the session itself is untouched by flashes.
+    b.send("POST", "/incr");
+    b.send("POST", "/flash");
+    assert_eq!(b.send("GET", "/flashes").body, "saved");
+    assert_eq!(b.send("GET", "/read").body, "1");
+}
+
 /// One `#[test]` per case for the frontend `$f`.
 #[macro_export]
 macro_rules! all_cases {
@@ -255,6 +290,8 @@ macro_rules! all_cases {
             sign_out_deletes_and_the_next_read_has_no_session,
             a_revoked_session_is_no_session_and_its_cookies_are_deleted,
             signing_out_everywhere_refuses_every_earlier_session_of_the_subject,
+            a_flash_message_is_read_once_on_the_next_request,
+            reading_flashes_never_creates_a_session,
         );
     };
     (@each $f:ty; $($case:ident),* $(,)?) => {

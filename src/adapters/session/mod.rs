@@ -12,9 +12,12 @@ use serde::de::DeserializeOwned;
 
 use crate::{Codec, Error, Metadata, RequestCookies, SealedCookies};
 
+mod flash;
 mod response;
 mod revocation;
 mod write;
+
+pub(crate) use flash::{FlashState, Flashes, flash_codec};
 
 pub use response::{LayerPolicy, ResponseHeaders};
 pub use revocation::{Revocation, RevocationList, ValidAfter};
@@ -110,6 +113,8 @@ struct State<T> {
     shadowed: bool,
     /// The request's session was authentic but revoked: served as none, its cookies deleted.
     revoked: bool,
+    /// The request's flash cookie (layers only).
+    flash: Option<FlashState>,
 }
 
 enum Write {
@@ -163,12 +168,21 @@ impl<T> Session<T> {
 
     /// What a layer builds for each request: like [`from_cookies`](Self::from_cookies), but not
     /// yet used, so a handler that never takes it gets no `Set-Cookie` (lazy writes).
-    pub(crate) fn for_layer(codec: &Codec<T>, request: &RequestCookies<'_>, now: SystemTime) -> Self
+    pub(crate) fn for_layer(
+        codec: &Codec<T>,
+        request: &RequestCookies<'_>,
+        now: SystemTime,
+        flash: Option<&Codec<Flashes>>,
+    ) -> Self
     where
         T: DeserializeOwned,
     {
         let session = Self::from_cookies(codec, request, now);
-        session.lock().used = false;
+        {
+            let mut state = session.lock();
+            state.used = false;
+            state.flash = flash.map(|codec| FlashState::open(codec, request, now));
+        }
         session
     }
 
@@ -301,6 +315,7 @@ impl<T> Session<T> {
                 clears: 0,
                 shadowed: false,
                 revoked: false,
+                flash: None,
             })),
         }
     }

@@ -56,11 +56,13 @@ impl<T: Serialize> Session<T> {
     pub fn set_cookie_headers(&self) -> Vec<String> {
         let mut state = self.lock();
         flush(&mut state);
-        match &state.write {
+        let mut lines = match &state.write {
             Write::Nothing => Vec::new(),
             Write::Sealed(sealed) => sealed.headers().to_vec(),
             Write::Cleared(lines) => lines.clone(),
-        }
+        };
+        lines.extend(state.flash_lines());
+        lines
     }
 }
 

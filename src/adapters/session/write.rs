@@ -46,8 +46,9 @@ impl<T> State<T> {
 impl<T> Session<T> {
     /// Signs out: the response deletes every cookie of the session, and the session is `None`
     /// from now on. A later [`set`](Self::set) in the same request starts a new session (a
-    /// fresh session id): call `clear` then `set` on sign-in, so an id seen before
-    /// authentication is never the authenticated one.
+    /// fresh session id). For sign-in use [`sign_in`](Self::sign_in), which rotates the id in
+    /// one step and changes nothing when the new value does not fit. Unlike writes, `clear`
+    /// also deletes cookies this node cannot read: signing out is the user's explicit request.
     ///
     /// # Example
     ///
