@@ -101,3 +101,5 @@ pub use adapters::http;
 pub use adapters::session::{
     LayerPolicy, ResponseHeaders, Revocation, RevocationList, Session, ValidAfter,
 };
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub use adapters::session::cross_site::{CrossSite, CrossSiteRefusal, CrossSiteRequest};

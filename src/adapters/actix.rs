@@ -38,19 +38,23 @@ use core::future::{Future, Ready, ready};
 use core::pin::Pin;
 use std::sync::Arc;
 
+use ::actix_web::body::EitherBody;
 use ::actix_web::dev::{
     Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
 };
 use ::actix_web::error::{ErrorInternalServerError, InternalError};
-use ::actix_web::http::header::{CACHE_CONTROL, COOKIE, HeaderMap, HeaderValue, SET_COOKIE, VARY};
-use ::actix_web::{FromRequest, HttpMessage, HttpRequest};
+use ::actix_web::http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, HeaderMap, HeaderValue, ORIGIN, SET_COOKIE, VARY,
+};
+use ::actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::clock::Clock;
 use super::layer::LayerConfig;
+use super::session::cross_site::{REFUSAL_CONTENT_TYPE, request_host};
 pub use crate::adapters::session::Session;
-use crate::{Codec, LayerPolicy, RequestCookies, Revocation};
+use crate::{Codec, CrossSite, CrossSiteRequest, LayerPolicy, RequestCookies, Revocation};
 
 /// Middleware that gives every request a [`Session<T>`] opened with `codec`, and appends the
 /// `Set-Cookie` lines it needs to the response.
@@ -167,6 +171,31 @@ impl<T> SessionMiddleware<T> {
         self.config.revocation = Some(revocation);
         self
     }
+
+    /// Replaces the cross-site check ([`CrossSite`]) run before every request's session is
+    /// opened. It is on by default: unsafe requests (`POST`, `PUT`, ...) that a browser says
+    /// come from another origin are answered `403 Forbidden` (plain text) before the handler
+    /// runs, and nothing is written. Trust your other origins, exempt webhook paths, or turn it
+    /// off ([`CrossSite::disabled`]) here.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sealed_session::{Codec, CrossSite, Keyring, actix::SessionMiddleware};
+    /// let codec = Codec::<u64>::builder(Keyring::generate()?).build()?;
+    /// let mw = SessionMiddleware::new(codec).cross_site(
+    ///     CrossSite::default()
+    ///         .trust_origin("https://app.example")?
+    ///         .exempt("/webhooks/")?,
+    /// );
+    /// # let _ = mw;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn cross_site(mut self, cross_site: CrossSite) -> Self {
+        self.config.cross_site = Arc::new(cross_site);
+        self
+    }
 }
 
 impl<S, B, T> Transform<S, ServiceRequest> for SessionMiddleware<T>
@@ -176,7 +205,7 @@ where
     B: 'static,
     T: Serialize + DeserializeOwned + 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
     type Transform = SessionService<S, T>;
     type InitError = ();
@@ -212,7 +241,7 @@ where
     B: 'static,
     T: Serialize + DeserializeOwned + 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, actix_web::Error>>>>;
 
@@ -224,7 +253,29 @@ where
             // A second middleware of the same session type: refuse (the extractor fails)
             // rather than let one session hide the other.
             outer.mark_shadowed();
-            return Box::pin(self.service.call(request));
+            let response = self.service.call(request);
+            return Box::pin(
+                async move { response.await.map(ServiceResponse::map_into_left_body) },
+            );
+        }
+        let value = |name| request.headers().get(name).map(HeaderValue::as_bytes);
+        let checked = self.config.cross_site.check(&CrossSiteRequest {
+            method: request.method().as_str(),
+            path: request.path(),
+            sec_fetch_site: value("sec-fetch-site"),
+            origin: value(ORIGIN.as_str()),
+            host: request_host(
+                request.uri().authority().map(|a| a.as_str()),
+                value(HOST.as_str()),
+            ),
+        });
+        if let Err(refusal) = checked {
+            // Before the session is opened: the handler never runs, nothing is written.
+            let forbidden = HttpResponse::Forbidden()
+                .insert_header((CONTENT_TYPE, REFUSAL_CONTENT_TYPE))
+                .body(refusal.message());
+            let response = request.into_response(forbidden).map_into_right_body();
+            return Box::pin(ready(Ok(response)));
         }
         let mut cookies = RequestCookies::new();
         for value in request.headers().get_all(COOKIE) {
@@ -239,7 +290,7 @@ where
                 Ok(mut response) => {
                     let status = response.status().as_u16();
                     apply(response.headers_mut(), &session, status, &policy);
-                    Ok(response)
+                    Ok(response.map_into_left_body())
                 }
                 Err(error) => {
                     // The error keeps flowing as an error, with the session's headers

@@ -41,7 +41,7 @@ use core::task::{Context, Poll};
 use std::sync::Arc;
 
 use ::axum::extract::FromRequestParts;
-use ::http::header::{CACHE_CONTROL, VARY};
+use ::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, ORIGIN, VARY};
 use ::http::request::Parts;
 use ::http::{Request, Response, StatusCode};
 use serde::Serialize;
@@ -51,8 +51,9 @@ use tower_service::Service;
 
 use super::clock::Clock;
 use super::layer::LayerConfig;
+use super::session::cross_site::{REFUSAL_CONTENT_TYPE, request_host};
 pub use crate::adapters::session::Session;
-use crate::{Codec, LayerPolicy, Revocation};
+use crate::{Codec, CrossSite, CrossSiteRefusal, CrossSiteRequest, LayerPolicy, Revocation};
 
 /// A tower layer that gives every request a [`Session<T>`] opened with `codec`, and appends
 /// the `Set-Cookie` lines it needs to the response.
@@ -174,6 +175,31 @@ impl<T> SessionLayer<T> {
         self.config.revocation = Some(revocation);
         self
     }
+
+    /// Replaces the cross-site check ([`CrossSite`]) run before every request's session is
+    /// opened. It is on by default: unsafe requests (`POST`, `PUT`, ...) that a browser says
+    /// come from another origin are answered `403 Forbidden` (plain text) before the handler
+    /// runs, and nothing is written. Trust your other origins, exempt webhook paths, or turn it
+    /// off ([`CrossSite::disabled`]) here.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sealed_session::{Codec, CrossSite, Keyring, axum::SessionLayer};
+    /// let codec = Codec::<u64>::builder(Keyring::generate()?).build()?;
+    /// let layer = SessionLayer::new(codec).cross_site(
+    ///     CrossSite::default()
+    ///         .trust_origin("https://app.example")?
+    ///         .exempt("/webhooks/")?,
+    /// );
+    /// # let _ = layer;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn cross_site(mut self, cross_site: CrossSite) -> Self {
+        self.config.cross_site = Arc::new(cross_site);
+        self
+    }
 }
 
 impl<S, T> Layer<S> for SessionLayer<T> {
@@ -229,6 +255,7 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
     T: Serialize + DeserializeOwned + Send + 'static,
+    ResBody: From<&'static str>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -244,6 +271,25 @@ where
             // ever see one of them. Refuse loudly (the extractor fails) instead of shadowing.
             outer.mark_shadowed();
             return Box::pin(self.inner.call(request));
+        }
+        let headers = request.headers();
+        let value = |name| headers.get(name).map(::http::HeaderValue::as_bytes);
+        let checked = self.config.cross_site.check(&CrossSiteRequest {
+            method: request.method().as_str(),
+            path: request.uri().path(),
+            sec_fetch_site: value("sec-fetch-site"),
+            origin: value(ORIGIN.as_str()),
+            host: request_host(
+                request
+                    .uri()
+                    .authority()
+                    .map(::http::uri::Authority::as_str),
+                value(HOST.as_str()),
+            ),
+        });
+        if let Err(refusal) = checked {
+            // Before the session is opened: the handler never runs, nothing is written.
+            return Box::pin(async move { Ok(forbidden(refusal)) });
         }
         let cookies = super::http::request_cookies(request.headers());
         let session = self.config.open(&cookies);
@@ -264,6 +310,17 @@ where
             Ok(response)
         })
     }
+}
+
+/// The `403 Forbidden` of a request the cross-site check refused.
+fn forbidden<B: From<&'static str>>(refusal: CrossSiteRefusal) -> Response<B> {
+    let mut response = Response::new(B::from(refusal.message()));
+    *response.status_mut() = StatusCode::FORBIDDEN;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        ::http::HeaderValue::from_static(REFUSAL_CONTENT_TYPE),
+    );
+    response
 }
 
 /// Extracts the request's [`Session<T>`]. Never fails when a [`SessionLayer<T>`] (same `T`)

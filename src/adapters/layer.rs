@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use super::clock::Clock;
+use super::session::cross_site::CrossSite;
 use super::session::{Flashes, LayerPolicy, Revocation, Session, flash_codec};
 use crate::{Codec, RequestCookies};
 
@@ -18,6 +19,8 @@ pub(crate) struct LayerConfig<T> {
     pub(crate) revocation: Option<Arc<dyn Revocation<T>>>,
     /// The codec of the flash cookie (`None` when the session's name leaves no room for it).
     pub(crate) flash: Option<Codec<Flashes>>,
+    /// The cross-site check run before the session is opened (on by default).
+    pub(crate) cross_site: Arc<CrossSite>,
 }
 
 impl<T> Clone for LayerConfig<T> {
@@ -28,6 +31,7 @@ impl<T> Clone for LayerConfig<T> {
             policy: self.policy,
             revocation: self.revocation.clone(),
             flash: self.flash.clone(),
+            cross_site: Arc::clone(&self.cross_site),
         }
     }
 }
@@ -40,6 +44,7 @@ impl<T> LayerConfig<T> {
             clock: Arc::new(std::time::SystemTime::now),
             policy: LayerPolicy::default(),
             revocation: None,
+            cross_site: Arc::new(CrossSite::default()),
         }
     }
 
@@ -63,6 +68,7 @@ impl<T> core::fmt::Debug for LayerConfig<T> {
             .field("codec", &self.codec)
             .field("policy", &self.policy)
             .field("revocation", &self.revocation.is_some())
+            .field("cross_site", &self.cross_site)
             .finish_non_exhaustive()
     }
 }

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{Codec, Error, Metadata, RequestCookies, SealedCookies};
 
+pub(crate) mod cross_site;
 mod flash;
 mod response;
 mod revocation;
