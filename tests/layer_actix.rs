@@ -4,13 +4,13 @@
 mod layer_cases;
 
 use actix_web::http::header;
-use actix_web::{App, HttpResponse, test, web};
+use actix_web::{App, HttpRequest, HttpResponse, test, web};
 
 use layer_cases::{Counter, Frontend, Reply};
 use sealed_session::actix::{Session, SessionMiddleware};
 use std::sync::Arc;
 
-use sealed_session::{Codec, LayerPolicy, ManualClock, Revocation};
+use sealed_session::{Codec, CrossSite, LayerPolicy, Lifetime, ManualClock, Revocation};
 
 async fn read(session: Session<Counter>) -> String {
     session
@@ -60,8 +60,40 @@ async fn flashes(session: Session<Counter>) -> String {
     session.take_flashes().join("|")
 }
 
+async fn sign_in(session: Session<Counter>) -> &'static str {
+    session.sign_in(100, &Lifetime::browser_session()).unwrap();
+    "signed in"
+}
+
+async fn csrf(session: Session<Counter>) -> String {
+    session.csrf_token().unwrap_or_else(|| "none".to_owned())
+}
+
+async fn form(session: Session<Counter>, request: HttpRequest) -> HttpResponse {
+    let token = request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok());
+    if !token.is_some_and(|t| session.verify_csrf(t)) {
+        return HttpResponse::Forbidden().body("bad csrf token");
+    }
+    let n = session.update(|n| {
+        *n += 1;
+        *n
+    });
+    HttpResponse::Ok().body(n.unwrap().to_string())
+}
+
+async fn webhook() -> &'static str {
+    "pong"
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/flash", web::post().to(flash))
+    cfg.route("/sign-in", web::post().to(sign_in))
+        .route("/csrf", web::get().to(csrf))
+        .route("/form", web::post().to(form))
+        .route("/webhooks/ping", web::post().to(webhook))
+        .route("/flash", web::post().to(flash))
         .route("/flashes", web::get().to(flashes))
         .route("/read", web::get().to(read))
         .route("/incr", web::post().to(incr))
@@ -109,7 +141,16 @@ impl Frontend for Actix {
         }
     }
 
-    fn send(&self, method: &str, path: &str, cookie: &str) -> Reply {
+    fn guarded(codec: Codec<Counter>, clock: ManualClock, cross_site: CrossSite) -> Self {
+        let mw = SessionMiddleware::new(codec)
+            .clock(clock)
+            .cross_site(cross_site);
+        Actix {
+            layers: Layers::One(mw),
+        }
+    }
+
+    fn send_with(&self, method: &str, path: &str, cookie: &str, headers: &[(&str, &str)]) -> Reply {
         actix_web::rt::System::new().block_on(async {
             let mut request = test::TestRequest::default()
                 .method(method.parse().unwrap())
@@ -117,11 +158,16 @@ impl Frontend for Actix {
             if !cookie.is_empty() {
                 request = request.insert_header((header::COOKIE, cookie));
             }
+            for (name, value) in headers {
+                request = request.append_header((*name, *value));
+            }
             let response = match &self.layers {
                 Layers::One(mw) => {
                     let app =
                         test::init_service(App::new().wrap(mw.clone()).configure(routes)).await;
-                    test::call_service(&app, request.to_request()).await
+                    test::call_service(&app, request.to_request())
+                        .await
+                        .map_into_boxed_body()
                 }
                 Layers::Two(inner, outer) => {
                     let app = test::init_service(
@@ -131,7 +177,9 @@ impl Frontend for Actix {
                             .configure(routes),
                     )
                     .await;
-                    test::call_service(&app, request.to_request()).await
+                    test::call_service(&app, request.to_request())
+                        .await
+                        .map_into_boxed_body()
                 }
             };
             let status = response.status().as_u16();

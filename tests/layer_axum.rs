@@ -14,7 +14,7 @@ use layer_cases::{Counter, Frontend, Reply};
 use sealed_session::axum::{Session, SessionLayer};
 use std::sync::Arc;
 
-use sealed_session::{Codec, LayerPolicy, ManualClock, Revocation};
+use sealed_session::{Codec, CrossSite, LayerPolicy, Lifetime, ManualClock, Revocation};
 
 async fn read(session: Session<Counter>) -> String {
     session
@@ -60,8 +60,37 @@ async fn flashes(session: Session<Counter>) -> String {
     session.take_flashes().join("|")
 }
 
+async fn sign_in(session: Session<Counter>) -> &'static str {
+    session.sign_in(100, &Lifetime::browser_session()).unwrap();
+    "signed in"
+}
+
+async fn csrf(session: Session<Counter>) -> String {
+    session.csrf_token().unwrap_or_else(|| "none".to_owned())
+}
+
+async fn form(session: Session<Counter>, headers: header::HeaderMap) -> (StatusCode, String) {
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    if !token.is_some_and(|t| session.verify_csrf(t)) {
+        return (StatusCode::FORBIDDEN, "bad csrf token".to_owned());
+    }
+    let n = session.update(|n| {
+        *n += 1;
+        *n
+    });
+    (StatusCode::OK, n.unwrap().to_string())
+}
+
+async fn webhook() -> &'static str {
+    "pong"
+}
+
 fn routes() -> Router {
     Router::new()
+        .route("/sign-in", post(sign_in))
+        .route("/csrf", get(csrf))
+        .route("/form", post(form))
+        .route("/webhooks/ping", post(webhook))
         .route("/flash", post(flash))
         .route("/flashes", get(flashes))
         .route("/read", get(read))
@@ -113,10 +142,23 @@ impl Frontend for Axum {
         }
     }
 
-    fn send(&self, method: &str, path: &str, cookie: &str) -> Reply {
+    fn guarded(codec: Codec<Counter>, clock: ManualClock, cross_site: CrossSite) -> Self {
+        let layer = SessionLayer::new(codec).clock(clock).cross_site(cross_site);
+        Axum {
+            router: routes().layer(layer),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn send_with(&self, method: &str, path: &str, cookie: &str, headers: &[(&str, &str)]) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
         if !cookie.is_empty() {
             request = request.header(header::COOKIE, cookie);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let request = request.body(Body::empty()).unwrap();
         self.runtime.block_on(async {

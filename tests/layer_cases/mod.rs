@@ -9,9 +9,12 @@ use sealed_session::testing::CookieJar;
 use std::sync::Arc;
 
 use sealed_session::{
-    Codec, Expiry, Key, KeyId, Keyring, LayerPolicy, ManualClock, RequestCookies, Revocation,
-    RevocationList, ValidAfter,
+    Codec, CrossSite, Expiry, Key, KeyId, Keyring, LayerPolicy, ManualClock, RequestCookies,
+    Revocation, RevocationList, ValidAfter,
 };
+
+pub mod cross_site;
+pub use cross_site::*;
 
 /// The session every case uses: a counter.
 pub type Counter = u32;
@@ -50,7 +53,8 @@ impl Reply {
 /// * `GET /public`: counter + 1, and the handler sets `Cache-Control: public, max-age=600`;
 /// * `POST /sign-out`: `clear`;
 /// * `POST /flash`: `flash("saved")`, then a 303 to `/flashes`;
-/// * `GET /flashes`: body = the messages `take_flashes` returns, joined by `|`.
+/// * `GET /flashes`: body = the messages `take_flashes` returns, joined by `|`;
+/// * `POST /sign-in`, `GET /csrf`, `POST /form`, `POST /webhooks/ping`: see `cross_site.rs`.
 pub trait Frontend {
     /// An app whose layer uses `codec`, `clock` and `policy`.
     fn new(codec: Codec<Counter>, clock: ManualClock, policy: LayerPolicy) -> Self;
@@ -62,8 +66,14 @@ pub trait Frontend {
     ) -> Self;
     /// An app wrapped in two layers of the same session type.
     fn doubled(codec: Codec<Counter>, clock: ManualClock) -> Self;
+    /// An app whose layer runs the cross-site check `cross_site`.
+    fn guarded(codec: Codec<Counter>, clock: ManualClock, cross_site: CrossSite) -> Self;
+    /// Sends one request with `cookie` as its `Cookie` header (none when empty) and `headers`.
+    fn send_with(&self, method: &str, path: &str, cookie: &str, headers: &[(&str, &str)]) -> Reply;
     /// Sends one request with `cookie` as its `Cookie` header (none when empty).
-    fn send(&self, method: &str, path: &str, cookie: &str) -> Reply;
+    fn send(&self, method: &str, path: &str, cookie: &str) -> Reply {
+        self.send_with(method, path, cookie, &[])
+    }
 }
 
 pub fn t0() -> SystemTime {
@@ -292,6 +302,16 @@ macro_rules! all_cases {
             signing_out_everywhere_refuses_every_earlier_session_of_the_subject,
             a_flash_message_is_read_once_on_the_next_request,
             reading_flashes_never_creates_a_session,
+            a_cross_site_post_is_refused_before_the_handler_and_the_session_is_untouched,
+            same_origin_and_user_initiated_posts_pass,
+            without_fetch_metadata_an_origin_that_is_not_the_host_is_refused,
+            a_request_with_neither_header_passes,
+            safe_methods_always_pass,
+            a_trusted_origin_passes,
+            an_exempt_route_passes_and_only_it,
+            disabled_protection_lets_a_cross_site_post_through,
+            a_csrf_token_round_trips_and_another_sessions_token_is_refused,
+            a_csrf_token_survives_a_key_rotation,
         );
     };
     (@each $f:ty; $($case:ident),* $(,)?) => {
