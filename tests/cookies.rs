@@ -370,3 +370,37 @@ fn clear_deletes_the_cookie_and_every_chunk_present() {
         assert!(line.starts_with(&format!("{name}=; Max-Age=0;")), "{line}");
     }
 }
+
+/// The plain-HTTP development switch: in a debug build, the name loses its prefix and the
+/// cookies their `Secure`; in a release build the codec refuses to build (run by
+/// `cargo test --release`).
+#[test]
+fn insecure_development_cookies_exist_in_debug_builds_only() {
+    let built = sealed_session::Codec::<u8>::builder(sealed_session::Keyring::generate().unwrap())
+        .cookie_name("__Secure-app")
+        .insecure_development_cookies()
+        .build();
+    if cfg!(debug_assertions) {
+        let codec = built.unwrap();
+        assert_eq!(codec.cookie_name(), "app");
+        let line = codec
+            .seal(
+                &1,
+                None,
+                &sealed_session::RequestCookies::new(),
+                std::time::SystemTime::now(),
+            )
+            .unwrap()
+            .headers()[0]
+            .clone();
+        assert!(
+            line.starts_with("app=") && !line.contains("Secure"),
+            "{line}"
+        );
+    } else {
+        assert!(matches!(
+            built,
+            Err(sealed_session::Error::InvalidConfig { .. })
+        ));
+    }
+}

@@ -73,6 +73,7 @@ pub struct CodecBuilder<T> {
     cookie_name: String,
     purpose: String,
     purpose_named: bool,
+    insecure_development: bool,
     mode: Mode,
     attributes: CookieAttributes,
     expiry: Expiry,
@@ -90,6 +91,7 @@ impl<T> CodecBuilder<T> {
             cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
             purpose: DEFAULT_PURPOSE.to_owned(),
             purpose_named: false,
+            insecure_development: false,
             mode: Mode::default(),
             attributes: CookieAttributes::default(),
             expiry: Expiry::default(),
@@ -241,6 +243,40 @@ impl<T> CodecBuilder<T> {
         self
     }
 
+    /// For plain-HTTP development only (`http://` on a host other than `localhost`, which
+    /// browsers do not treat as secure): cookies without `Secure`, under the cookie name with its
+    /// `__Host-`/`__Secure-` prefix removed (those prefixes require `Secure`), and a loud warning
+    /// on standard error when the codec is built.
+    ///
+    /// Debug builds only: in a release build (`debug_assertions` off)
+    /// [`build`](Self::build) refuses it with [`Error::InvalidConfig`], so it cannot ship by
+    /// accident. A TLS-terminating proxy in front of the app does **not** need it: the browser
+    /// talks HTTPS to the proxy, and `Secure` cookies are exactly right there.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Keyring};
+    /// let built = Codec::<u8>::builder(Keyring::generate()?)
+    ///     .insecure_development_cookies()
+    ///     .build();
+    /// match built {
+    ///     // A debug build of the crate.
+    ///     Ok(codec) => {
+    ///         assert_eq!(codec.cookie_name(), "session");
+    ///         assert!(!codec.attributes().is_secure());
+    ///     }
+    ///     // A release build refuses it.
+    ///     Err(e) => assert!(matches!(e, sealed_session::Error::InvalidConfig { .. })),
+    /// }
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn insecure_development_cookies(mut self) -> Self {
+        self.insecure_development = true;
+        self
+    }
+
     /// The schema version of `T` (default 0), written into every value this codec seals
     /// (unless [`seal_older_schema_until`](Self::seal_older_schema_until) holds an older one
     /// back). Bump it whenever `T` changes its serialized shape (a field added, removed,
@@ -357,7 +393,22 @@ impl<T> CodecBuilder<T> {
     /// assert!(bad.is_err());
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
-    pub fn build(self) -> Result<Codec<T>, Error> {
+    pub fn build(mut self) -> Result<Codec<T>, Error> {
+        if self.insecure_development {
+            if !cfg!(debug_assertions) {
+                return Err(config(
+                    "insecure_development_cookies is for debug builds only: a release build refuses it",
+                ));
+            }
+            let unprefixed = strip_secure_prefix(&self.cookie_name).to_owned();
+            self.cookie_name = unprefixed;
+            self.attributes = self.attributes.secure(false);
+            eprintln!(
+                "\n!!! sealed-session: INSECURE DEVELOPMENT COOKIES: cookie {:?} without Secure.\n\
+                 !!! Anyone on the network path can read and replay it. Never in production.\n",
+                self.cookie_name
+            );
+        }
         validate_name(&self.cookie_name)?;
         if self.purpose.len() > MAX_LABEL_LEN {
             return Err(config("purpose is at most 255 bytes"));
@@ -403,4 +454,18 @@ impl<T> CodecBuilder<T> {
             _session: PhantomData,
         })
     }
+}
+
+/// The cookie name without a `__Host-` or `__Secure-` prefix (case-insensitive, as browsers
+/// match them).
+fn strip_secure_prefix(name: &str) -> &str {
+    for prefix in ["__Host-", "__Secure-"] {
+        if name.len() > prefix.len()
+            && name.is_char_boundary(prefix.len())
+            && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+        {
+            return &name[prefix.len()..];
+        }
+    }
+    name
 }

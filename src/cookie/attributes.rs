@@ -150,6 +150,17 @@ impl CookieAttributes {
         self
     }
 
+    /// Whether the cookies carry `Secure`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(sealed_session::CookieAttributes::default().is_secure());
+    /// ```
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
     /// The fixed attributes as they follow `name=value` on every line (without `Max-Age` and
     /// `Expires`, which depend on the session).
     ///
