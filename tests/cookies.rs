@@ -404,3 +404,37 @@ fn insecure_development_cookies_exist_in_debug_builds_only() {
         ));
     }
 }
+
+/// RFC 6265bis prefixes: `__Http-` needs Secure and HttpOnly, `__Host-Http-` also Path=/ and no
+/// Domain (Chromium drops such cookies silently otherwise); and a name that another codec's
+/// chunk names would collide with is refused.
+#[test]
+fn http_prefixes_and_chunk_like_names_are_validated() {
+    use sealed_session::{Codec, CookieAttributes, Error, Keyring};
+    let build = |name: &str, attrs: CookieAttributes| {
+        Codec::<u8>::builder(Keyring::generate().unwrap())
+            .cookie_name(name)
+            .attributes(attrs)
+            .build()
+    };
+    let ok = CookieAttributes::default();
+    for name in ["__Http-s", "__http-s", "__Host-Http-s", "__HOST-http-s"] {
+        assert!(build(name, ok.clone()).is_ok(), "{name}");
+        assert!(
+            matches!(
+                build(name, ok.clone().http_only(false)),
+                Err(Error::InvalidConfig { .. })
+            ),
+            "{name} without HttpOnly"
+        );
+        assert!(build(name, ok.clone().secure(false)).is_err(), "{name} without Secure");
+    }
+    assert!(build("__Host-Http-s", ok.clone().path("/app")).is_err());
+    assert!(build("__Http-s", ok.clone().path("/app")).is_ok());
+    for name in ["cart.1", "cart.15", "a.0"] {
+        assert!(build(name, ok.clone()).is_err(), "{name}");
+    }
+    for name in ["cart.v1", "cart.", "v1.2x"] {
+        assert!(build(name, ok.clone()).is_ok(), "{name}");
+    }
+}

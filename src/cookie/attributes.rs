@@ -221,16 +221,27 @@ impl CookieAttributes {
                 "SameSite=None requires Secure (browsers drop it otherwise)",
             ));
         }
-        // Browsers match the prefixes case-insensitively, so this does too.
-        let lower = cookie_name.get(..7).map(str::to_ascii_lowercase);
-        let starts = |p: &str| lower.as_deref().is_some_and(|l| l.starts_with(p));
-        if starts("__host-") && (!self.secure || self.path != "/" || self.domain.is_some()) {
+        // Browsers match the prefixes case-insensitively (RFC 6265bis 4.1.3), so this does too.
+        let starts = |p: &str| {
+            cookie_name
+                .get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        };
+        let host_rules = !self.secure || self.path != "/" || self.domain.is_some();
+        if starts("__Host-Http-") && (host_rules || !self.http_only) {
+            return Err(config(
+                "a __Host-Http- cookie needs Secure, HttpOnly, Path=/ and no Domain",
+            ));
+        }
+        if starts("__Host-") && host_rules {
             return Err(config(
                 "a __Host- cookie needs Secure, Path=/ and no Domain",
             ));
         }
-        let lower9 = cookie_name.get(..9).map(str::to_ascii_lowercase);
-        if lower9.as_deref() == Some("__secure-") && !self.secure {
+        if starts("__Http-") && (!self.secure || !self.http_only) {
+            return Err(config("a __Http- cookie needs Secure and HttpOnly"));
+        }
+        if starts("__Secure-") && !self.secure {
             return Err(config("a __Secure- cookie needs Secure"));
         }
         Ok(())
@@ -246,13 +257,21 @@ pub(crate) fn validate_name(name: &str) -> Result<(), Error> {
         && name
             .bytes()
             .all(|b| (0x21..0x7f).contains(&b) && !SEPARATORS.contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(config(
+    if !ok {
+        return Err(config(
             "cookie name must be 1 to 200 visible ASCII characters without separators",
-        ))
+        ));
     }
+    // `cart.1` is chunk 1 of a codec named `cart`: each codec would delete the other's cookies.
+    if let Some((_, digits)) = name.rsplit_once('.')
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(config(
+            "cookie name must not end in '.' and digits: chunk cookies are named that way",
+        ));
+    }
+    Ok(())
 }
 
 /// The lifetime attributes of one seal: `; Max-Age=N; Expires=...`, or nothing for a cookie that
