@@ -97,7 +97,7 @@ impl<T> core::fmt::Debug for SessionLayer<T> {
 }
 
 impl<T> SessionLayer<T> {
-    /// A layer that opens and seals sessions with `codec`, at [`SystemTime::now`], writing
+    /// A layer that opens and seals sessions with `codec`, at [`SystemTime::now`](std::time::SystemTime::now), writing
     /// only for requests whose handler takes the session.
     ///
     /// # Example
@@ -114,7 +114,7 @@ impl<T> SessionLayer<T> {
         }
     }
 
-    /// Reads the time from `clock` instead of [`SystemTime::now`] (once per request): a
+    /// Reads the time from `clock` instead of [`SystemTime::now`](std::time::SystemTime::now) (once per request): a
     /// closure, or a [`ManualClock`](crate::ManualClock) a test moves.
     ///
     /// # Example

@@ -4,27 +4,8 @@
 //! # The check ([`CrossSite`])
 //!
 //! Before the session is opened and before the handler runs, the layer decides from the
-//! request's method, path and three headers whether the request may have been forged by
-//! another site, with the rule of Go 1.25's `net/http.CrossOriginProtection`:
-//!
-//! | method | `Sec-Fetch-Site` | `Origin` | result |
-//! |---|---|---|---|
-//! | `GET`, `HEAD`, `OPTIONS` | any | any | allowed (safe methods must not change state) |
-//! | other | `same-origin` or `none` | any | allowed (`none`: the user typed the URL, a bookmark) |
-//! | other | `same-site`, `cross-site`, anything else | trusted | allowed |
-//! | other | `same-site`, `cross-site`, anything else | other or none | **refused** |
-//! | other | absent | its `host[:port]` is the request's host | allowed |
-//! | other | absent | trusted | allowed |
-//! | other | absent | any other value (`null` included) | **refused** |
-//! | other | absent | absent | allowed: not a browser, or a very old one (see the CSRF token) |
-//!
-//! A refusal answers `403 Forbidden` with a short plain-text body; the handler never runs and
-//! the response carries no `Set-Cookie`, so the victim's session is untouched. An exempt path
-//! ([`CrossSite::exempt`]) is allowed whatever its headers.
-//!
-//! `same-site` is refused too: another port or another subdomain of the same site is another
-//! origin, and may be less trusted than the application (a user-content host, a staging app).
-//! Trust it explicitly ([`CrossSite::trust_origin`]) if it is yours.
+//! request's method, path and three headers whether another site may have forged the request,
+//! with the rule of Go 1.25's `net/http.CrossOriginProtection` (the table is on [`CrossSite`]).
 //!
 //! # The token ([`Session::csrf_token`])
 //!
@@ -55,15 +36,34 @@ pub(crate) const REFUSAL_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 ///
 /// Both layers ([`axum::SessionLayer`](crate::axum::SessionLayer) and
 /// [`actix::SessionMiddleware`](crate::actix::SessionMiddleware)) apply it to every request
-/// before opening the session (the rule is in the [module documentation](self)); their
-/// `cross_site` method replaces the default. A refused request gets `403 Forbidden` with a short
-/// plain-text body; its handler never runs and nothing is written.
+/// before opening the session; their `cross_site` method replaces the default.
 ///
 /// * [`trust_origin`](Self::trust_origin): another origin of yours that posts here (exact
 ///   `scheme://host[:port]`);
 /// * [`exempt`](Self::exempt): a path that takes cross-site posts by design (webhooks, a
 ///   payment provider's callback), exact or a prefix ending in `/`;
 /// * [`disabled`](Self::disabled): no check at all, said explicitly.
+///
+/// The rule, for a request to the host the application sees:
+///
+/// | method | `Sec-Fetch-Site` | `Origin` | result |
+/// |---|---|---|---|
+/// | `GET`, `HEAD`, `OPTIONS` | any | any | allowed (safe methods must not change state) |
+/// | other | `same-origin` or `none` | any | allowed (`none`: the user typed the URL, a bookmark) |
+/// | other | `same-site`, `cross-site`, anything else | trusted | allowed |
+/// | other | `same-site`, `cross-site`, anything else | other or none | **refused** |
+/// | other | absent | its `host[:port]` is the request's host | allowed |
+/// | other | absent | trusted | allowed |
+/// | other | absent | any other value (`null` included) | **refused** |
+/// | other | absent | absent | allowed: not a browser, or a very old one (see the CSRF token) |
+///
+/// A refusal answers `403 Forbidden` with a short plain-text body; the handler never runs and
+/// the response carries no `Set-Cookie`, so the victim's session is untouched. An exempt path
+/// ([`CrossSite::exempt`]) is allowed whatever its headers.
+///
+/// `same-site` is refused too: another port or another subdomain of the same site is another
+/// origin, and may be less trusted than the application (a user-content host, a staging app).
+/// Trust it explicitly ([`CrossSite::trust_origin`]) if it is yours.
 ///
 /// Behind a reverse proxy, forward the `Host` the browser sent (nginx:
 /// `proxy_set_header Host $host;`) or trust the public origin: browsers without
@@ -261,8 +261,8 @@ impl CrossSite {
         self.exempt.iter().map(String::as_str)
     }
 
-    /// Decides whether `request` may reach its handler (the rule is in the
-    /// [module documentation](self)). The layers call this; it is public for other stacks and
+    /// Decides whether `request` may reach its handler (the rule is on [`CrossSite`]). The
+    /// layers call this; it is public for other stacks and
     /// for tests. Never panics, whatever the header bytes.
     ///
     /// # Example
@@ -539,6 +539,16 @@ fn csrf_message(cookie_name: &str, session_id: &[u8; 16]) -> Vec<u8> {
     message
 }
 
+/// A token's text: base64url of the key id and the tag (FORMAT.md 2.5).
+fn encode_token(key_id: KeyId, tag: &[u8; 32]) -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    bytes[..4].copy_from_slice(&key_id.to_bytes());
+    bytes[4..].copy_from_slice(tag);
+    let mut token = String::with_capacity(TOKEN_CHARS);
+    crate::base64url::encode_to(&bytes, &mut token);
+    token
+}
+
 /// The session-bound CSRF token.
 impl<T> Session<T> {
     /// A token for this session's forms: put it in a hidden field (`<input type=hidden
@@ -581,12 +591,7 @@ impl<T> Session<T> {
             .codec
             .keyring()
             .csrf_sign(&message, to_unix(state.now))?;
-        let mut bytes = [0u8; TOKEN_BYTES];
-        bytes[..4].copy_from_slice(&key_id.to_bytes());
-        bytes[4..].copy_from_slice(&tag);
-        let mut token = String::with_capacity(TOKEN_CHARS);
-        crate::base64url::encode_to(&bytes, &mut token);
-        Some(token)
+        Some(encode_token(key_id, &tag))
     }
 
     /// Whether `token` is this session's CSRF token ([`csrf_token`](Self::csrf_token)),
@@ -1033,6 +1038,19 @@ mod tests {
         );
         assert!(!s2.verify_csrf(&before));
         assert!(s2.verify_csrf(&after));
+    }
+
+    /// FORMAT.md 2.5, computed independently (Python's `hmac` and `hashlib`: HKDF-Expand of
+    /// one block, then HMAC-SHA256 of the message).
+    #[test]
+    fn csrf_token_known_answer() {
+        let keyring = Keyring::new([Key::new(KeyId::new(1), [1; 32])]).unwrap();
+        let message = csrf_message("__Host-session", &[0x11; 16]);
+        let (id, tag) = keyring.csrf_sign(&message, to_unix(t0())).unwrap();
+        assert_eq!(
+            encode_token(id, &tag),
+            "AAAAAfPTqGf4xijcSc607vFSx4yKotedK4VfXwQSFqK3FuDE"
+        );
     }
 
     #[test]
