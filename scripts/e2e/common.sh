@@ -74,7 +74,10 @@ PY
 }
 
 # Writes $1/nginx.conf: nginx with every path (pid, logs, temp files) under $1, and $2 as the
-# body of its http block (upstreams and servers, listening on 127.0.0.1 only).
+# body of its http block (upstreams and servers, listening on 127.0.0.1 only). The access log
+# names every node a request was sent to and what each answered ($upstream_addr and
+# $upstream_status: ", " between the tries of one location, " : " across error_page's
+# redirect), which scripts/e2e/cluster.py reads to count the 503s nginx resent.
 e2e_nginx_conf() {
   local dir="$1" body="$2"
   mkdir -p "$dir/nginx-temp"
@@ -86,7 +89,8 @@ pid $dir/nginx.pid;
 error_log $dir/nginx-error.log warn;
 events { worker_connections 256; }
 http {
-    access_log $dir/nginx-access.log;
+    log_format e2e '\$msec \$request_method \$request_uri \$status "\$upstream_addr" "\$upstream_status"';
+    access_log $dir/nginx-access.log e2e;
     client_body_temp_path $dir/nginx-temp/body;
     proxy_temp_path $dir/nginx-temp/proxy;
     fastcgi_temp_path $dir/nginx-temp/fastcgi;
