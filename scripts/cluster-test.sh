@@ -2,12 +2,18 @@
 # Cluster test: 3 demo nodes (one keyring) behind a real nginx running the nginx block of
 # README.md ("Running in a cluster": round-robin, no affinity, upstream keep-alive, short
 # timeouts, retries). scripts/e2e/cluster.py plays 5 users with cookie jars and checks every
-# response against what each user wrote, through phases: steady traffic; concurrent requests
-# of one user with the same cookies; a node SIGKILLed and restarted; a rolling restart (the 3
-# nodes, 2 s apart, under load); a hung node (SIGSTOP for 10 s, under load); a new key rolled
-# out, taking over, and the old key retired. Prints each phase's requests, 5xx, longest
-# request, lost sessions and sign-outs; exits non-zero on any lost session, unexpected
-# sign-out or other failure. Loopback only; installs nginx (apt-get) when missing.
+# response against what each user wrote, through phases: steady traffic; a rolling deploy that
+# changes the session type (nodes started as the demo's release a, restarted 2 s apart into b,
+# which seals the old schema until one DEMO_SCHEMA_SWITCH_AT after the roll-out, every session
+# re-sealed to the new schema past it, then into c, under load); concurrent requests of one
+# user with the same cookies; a node SIGKILLed and restarted; a rolling restart (the 3 nodes,
+# 2 s apart, under load); a hung node (SIGSTOP for 10 s, under load); a new key rolled out,
+# taking over, and the old key retired; a straggler (another key rolled out, one node
+# restarted with the old keyring: past not_before it must replace no session, its 503s
+# resent by nginx, under load). Prints each phase's requests, 5xx, longest request, lost
+# sessions and sign-outs, with notes (schema versions over time, the straggler's 503s from
+# nginx's access log); exits non-zero on any lost session, unexpected sign-out or other
+# failure. About 75 s after the build. Loopback only; installs nginx (apt-get) when missing.
 #
 #   scripts/cluster-test.sh                      # KEEP=1 keeps the temp dir (logs, nginx.conf)
 #   scripts/cluster-test.sh --phases steady hang # some phases only (see cluster.py --help)

@@ -13,6 +13,12 @@ traffic for every user at once while a fault runs, concurrent_round, rolling_res
 methods), add "my-fault" to PHASES, and it runs and is reported like the others.
 
   steady           sequential random traffic over the 3 nodes
+  deploy           a rolling deploy that changes the session type (the demo's releases): the
+                   nodes, started as release a (schema 0), restarted 2 s apart into release b
+                   (reads 0 and 1, seals 0 until one DEMO_SCHEMA_SWITCH_AT a few seconds after
+                   the roll-out), a and b serving one cluster meanwhile; past the switch every
+                   session re-sealed to schema 1, contents intact; then restarted 2 s apart into
+                   release c; every user keeps sending throughout
   concurrent       2 to 4 requests of one user at once, with the same cookies; the responses'
                    cookies applied in a random order; the next request must open one of them
   kill             one node SIGKILLed, traffic, restarted
@@ -21,7 +27,17 @@ methods), add "my-fault" to PHASES, and it runs and is reported like the others.
   rotation         a new key rolled out (nodes restarted one at a time) with a not_before a
                    few seconds ahead, sessions re-sealed under it, the old key retired (rolled
                    out again), and a copy of an old cookie refused
+  straggler        another key rolled out with a not_before a few seconds ahead, two nodes
+                   restarted with the new keyring and one with the old one (a straggler, which
+                   cannot open what the new key seals); past not_before every user keeps
+                   sending for several seconds: the straggler must replace no session (503,
+                   which nginx resends to another node), then it gets the right keyring
   final            (always) each user's session is what it wrote
+
+The nodes start as release a when deploy is among the phases (deploy leaves them at c), as
+release c (the default) otherwise; restarts keep a node's release. nginx's access log (its
+format: scripts/e2e/common.sh) says which nodes each request went to and what they answered:
+deploy and straggler count from it the 503s that nginx resent.
 
 Standard library only; loopback only.
 """
@@ -30,8 +46,10 @@ import argparse
 import collections
 import http.client
 import json
+import math
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -41,12 +59,14 @@ import time
 
 MAX_REQUESTS = 40_000  # hard cap, whatever the phases ask for
 MAX_SECONDS = 200  # hard cap on the whole run
-PHASES = ("steady", "concurrent", "kill", "rolling-restart", "hang", "rotation")
-FAULT_STATUSES = (502, 503, 504)  # what nginx may answer while a node is down or hung
+PHASES = ("steady", "deploy", "concurrent", "kill", "rolling-restart", "hang", "rotation", "straggler")
+FAULT_STATUSES = (502, 503, 504)  # what users may get while a node is down, hung or stale
 THINK_SECONDS = 0.01  # a user's pause between requests when every user runs at once
 # In a fault phase, nginx may answer 502/504 for the requests a node had when it died or hung
-# (a POST nginx will not resend); more than this share of the phase's requests is a failure
-# (with a default fail_timeout, a rolling restart gets 502 "no live upstreams" for ~40%).
+# (a POST nginx will not resend), and pass on a 503 that two nodes in a row answered (a POST a
+# straggler refused, resent once through @refused to the straggler again); more than this
+# share of the phase's requests is a failure (with a default fail_timeout, a rolling restart
+# gets 502 "no live upstreams" for ~40%).
 FAULT_5XX_SHARE = 0.01
 
 
@@ -104,10 +124,22 @@ class Node:
         self.name, self.port, self.args = name, port, args
         self.proc = None
         self.paused = False
+        self.extra_env = {}  # of the last start, kept by the next ones that give none
+        self.binary = None
+
+    @property
+    def release(self):
+        """The demo release (DEMO_RELEASE) this node was last started as."""
+        return self.extra_env.get("DEMO_RELEASE", "c")
 
     def start(self, keyring_text, extra_env=None, binary=None):
         """Starts the demo (binary: another build, as for a rolling deploy) and waits until it
-        listens; extra_env is added to its environment."""
+        listens; extra_env is added to its environment. A start that gives no extra_env or
+        binary keeps those of the last one (a restart keeps the node's release)."""
+        if extra_env is not None:
+            self.extra_env = dict(extra_env)
+        if binary is not None:
+            self.binary = binary
         env = dict(os.environ)
         env.update(
             SEALED_SESSION_KEYRING=keyring_text,
@@ -117,10 +149,11 @@ class Node:
             BIND="127.0.0.1",
             PORT=str(self.port),
         )
-        env.pop("SEALED_SESSION_INSECURE", None)
-        env.update(extra_env or {})
+        for name in ("SEALED_SESSION_INSECURE", "DEMO_RELEASE", "DEMO_SCHEMA_SWITCH_AT"):
+            env.pop(name, None)  # only what this driver gives
+        env.update(self.extra_env)
         log = open(os.path.join(self.args.dir, f"{self.name}.log"), "ab")
-        self.proc = subprocess.Popen([binary or self.args.demo], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen([self.binary or self.args.demo], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
         with open(os.path.join(self.args.dir, "pids", self.name), "w") as f:
             f.write(str(self.proc.pid))
@@ -185,6 +218,9 @@ class User:
         self.session_id = None
         self.key_id = None
         self.sign_ins = 0
+        self.schema = None  # schema version of the session the server reported last
+        self.last_writer = None  # its last_writer, as the server reported it
+        self.sealed_by = None  # release of the node whose response last sealed it
         # After concurrent responses the jar may hold leftover chunks (numbered past the head's
         # count), which open ignores and the next write deletes (README, "Cluster life").
         self.leftovers_allowed = False
@@ -213,6 +249,7 @@ class Driver:
         self.max_set_cookie_line = 0
         self.chunk_deletions = 0
         self.too_large = 0
+        self.too_large_ops = collections.Counter()
         self.leftovers_carried = 0  # reads with leftover chunks in the jar (after concurrent responses)
         # What the summary reports for the run and for each phase.
         self.sign_outs = 0  # a session that no longer opened, or came back under another id
@@ -228,6 +265,13 @@ class Driver:
         self.ring = None  # the keyring text the nodes run with
         self.old_key = self.new_key = None
         self.switch_at = None  # unix time the new key becomes primary
+        self.stale_nodes = set()  # nodes whose keyring lacks new_key (straggler): may seal old_key
+        self.schema_switch_at = None  # DEMO_SCHEMA_SWITCH_AT of the b nodes (deploy)
+        self.schemas_seen = collections.Counter()
+        self.releases_seen = collections.Counter()
+        self.schema_stats = collections.Counter()  # what the release, schema and straggler checks saw
+        self.resealed_to_1 = {}  # user -> how its session first came to schema 1 (deploy)
+        self.access_log = os.path.join(args.dir, "nginx-access.log")
         self.started = time.monotonic()
         self.phase = "start"
         self.log_lines = []
@@ -277,6 +321,7 @@ class Driver:
             sign_outs=self.sign_outs,
             lost=self.lost,
             five_xx=sum(self.five_xx.values()),
+            client_503=self.statuses[503],
             slow=self.slow,
         )
 
@@ -310,6 +355,12 @@ class Driver:
         if r.stderr.strip():
             self.log(f"  cli: {r.stderr.strip()}")
         return r.stdout.strip()
+
+    def primary_key(self, text):
+        primary = [k[0] for k in self.keyring_list(text) if k[1] == "primary"]
+        if len(primary) != 1:
+            raise Failure(f"keyring list: expected one primary key, got {self.keyring_list(text)}")
+        return primary[0]
 
     def keyring_list(self, text):
         """[(id, state, not_before_unix or None)] from `keyring list`."""
@@ -353,6 +404,8 @@ class Driver:
             return None, None, []
         took = time.monotonic() - start
         lines = resp.msg.get_all("Set-Cookie") or []
+        if resp.status == 503 and not resp.getheader("Retry-After"):
+            self.fail(user, f"{method} {path}: 503 without Retry-After")
         try:
             body = json.loads(raw)
         except ValueError:
@@ -393,8 +446,12 @@ class Driver:
             except (Failure, ValueError) as e:
                 self.fail(user, str(e))
 
-    def expect_state(self, user, body, lines, sid_may_change=False, before=None):
+    def expect_state(self, user, body, lines, sid_may_change=False, before=None, wrote=None):
+        """Checks a 200 response against the user's model, then makes the model follow it.
+        wrote: True for a change (incr, add, clear, sign-in), False for a read, None when
+        unknown (concurrent responses)."""
         with self.lock:
+            self._expect_schema(user, body, lines, wrote)  # reads the model before _expect_state
             self._expect_state(user, body, lines, sid_may_change, before)
 
     def _expect_state(self, user, body, lines, sid_may_change, before):
@@ -453,10 +510,78 @@ class Driver:
                 if key != self.old_key:
                     self.fail(user, f"key id {key} before the switch (expected {self.old_key})")
             elif now > self.switch_at + 1 and key != self.new_key:
-                self.fail(user, f"key id {key} after the switch (expected {self.new_key})")
+                if node in self.stale_nodes and key == self.old_key:
+                    # A straggler's keyring lacks the new key: it still seals under the old
+                    # one (a new visitor's session, or one not yet re-sealed), which every
+                    # other node opens and re-seals.
+                    self.schema_stats["straggler: served under the old key"] += 1
+                else:
+                    self.fail(user, f"key id {key} after the switch (expected {self.new_key})")
         user.key_id = key
         if body.get("resealed") and body.get("reseal_reason"):
             self.reseals[body["reseal_reason"]] += 1
+
+    def _expect_schema(self, user, body, lines, wrote):
+        """The demo's releases (DEMO_RELEASE) and the schema versions they read and seal:
+        a seals and opens 0; b seals 0 until DEMO_SCHEMA_SWITCH_AT, then 1; c seals 1; b and c
+        re-seal a schema-0 session on its next request. last_writer is stored in schema 1
+        only, where a change records the node that made it and a re-seal keeps it. Runs
+        before _expect_state: user.* is still the model before this response."""
+        node, release, schema = body.get("node"), body.get("release"), body.get("schema")
+        writer, sid = body.get("last_writer"), body.get("session_id")
+        self.releases_seen[release] += 1
+        self.schemas_seen[schema] += 1
+        want_release = next((n.release for n in self.nodes if n.name == node), None)
+        if release not in ("a", "b", "c"):
+            self.fail(user, f"release {release!r} from {node}")
+        elif release != want_release:
+            # A response the old process sent just before it stopped may be read after the
+            # restart: counted (deploy lists them), not a failure.
+            self.schema_stats[f"{node} answered as {release} while started as {want_release}"] += 1
+        if (sid is not None and schema not in (0, 1)) or (sid is None and schema is not None):
+            self.fail(user, f"schema {schema!r} for session {sid} from {node} (release {release})")
+        if schema == 0 and writer is not None:
+            self.fail(user, f"schema 0 with last_writer {writer!r} (it has no room for one) from {node}")
+        if release == "a" and schema not in (0, None):
+            self.fail(user, f"release a reported schema {schema} (it opens 0 only)")
+        sealed = any("max-age=0" not in line.lower() for line in lines)
+        opened = body.get("open_error") is None and sid is not None and sid == user.session_id
+        if opened and user.sealed_by is not None and release != user.sealed_by:
+            self.schema_stats[f"{release} opened what {user.sealed_by} sealed"] += 1
+        now = time.time()
+        switch = self.schema_switch_at
+        if release == "b" and switch is None:
+            self.fail(user, "a release-b node, but no DEMO_SCHEMA_SWITCH_AT known to the driver")
+        elif sid is not None and release in ("b", "c"):
+            after = release == "c" or now > switch + 1
+            before = release == "b" and now < switch - 1
+            if sealed and before and schema != 0:
+                self.fail(user, f"release b sealed schema {schema} before its switch (from {node})")
+            elif sealed and after and schema != 1:
+                self.fail(user, f"release {release} sealed schema {schema} after the switch (from {node})")
+            elif not sealed and after and schema == 0:
+                # Due for a re-seal, and none sent: only when the schema-1 value (with
+                # last_writer) would not fit the cookie budget that the schema-0 one fits.
+                if (body.get("cart_len") or 0) < 300:
+                    self.fail(user, f"schema-0 session not re-sealed by release {release} after the switch (from {node}, cart {body.get('cart_len')})")
+                else:
+                    self.schema_stats["kept at schema 0: over the budget at schema 1"] += 1
+        if schema == 1 and wrote is True and writer != node:
+            self.fail(user, f"a change by {node} left last_writer {writer!r}")
+        if schema == 1 and wrote is False and opened and user.schema == 1 and writer != user.last_writer:
+            self.fail(user, f"a read changed last_writer {user.last_writer!r} -> {writer!r} (from {node})")
+        if opened and user.schema == 0 and schema == 1 and user.label not in self.resealed_to_1:
+            # The first schema-1 response of a session written at schema 0: the contents
+            # (checked above against the model) and the session id are the ones written.
+            how = "re-sealed" if writer is None else "changed"
+            at = "" if switch is None else f" at switch{now - switch:+.1f}s"
+            self.resealed_to_1[user.label] = f"{how}, {node}{at}"
+        user.schema = schema
+        user.last_writer = writer
+        if sealed:
+            user.sealed_by = release
+        elif sid is None:
+            user.sealed_by = None
 
     # -- one random operation --------------------------------------------------------------
 
@@ -483,44 +608,38 @@ class Driver:
         if op == "read":
             status, body, lines = self.send(user, "GET", "/api/session")
             if self.ok(user, status, body, 200, lines):
-                self.expect_state(user, body, lines)
+                self.expect_state(user, body, lines, wrote=False)
         elif op == "incr":
             status, body, lines = self.send(user, "POST", "/api/incr")
-            if self.ok(user, status, body, 200, lines):
+            if status == 413 and body is not None:
+                self.refused_too_large(user, op, body, lines)
+            elif self.ok(user, status, body, 200, lines):
                 user.visits += 1
-                self.expect_state(user, body, lines)
+                self.expect_state(user, body, lines, wrote=True)
         elif op in ("add", "add-big"):
             n = self.rng.randint(1, 60) if op == "add" else self.rng.randint(400, 2000)
             status, body, lines = self.send(user, "POST", f"/api/cart/add?n={n}")
             if status == 413 and body is not None:
-                with self.lock:
-                    self.too_large += 1
-                # Only a big cart may be refused, and the session is unchanged: no Set-Cookie,
-                # except the due re-seal of the unchanged session under the new key (right
-                # after the switch); the next response checks the state either way.
-                resealing = self.switch_at is not None and time.time() >= self.switch_at - 1
-                if (lines and not resealing) or user.cart + n < 250 or body.get("needed", 0) <= body.get("budget", 1 << 30):
-                    self.fail(user, f"unexpected 413 at cart {user.cart} + {n} ({len(lines)} Set-Cookie): {body}")
-                elif lines:
-                    with self.lock:
-                        self.reseals["re-sealed unchanged on a refused write"] += 1
+                self.refused_too_large(user, op, body, lines, n)
             elif self.ok(user, status, body, 200, lines):
                 if op == "add-big":
                     self.fail(user, f"cart {user.cart} + {n} fit a {self.args.max_total_bytes}-byte budget")
                 user.cart += n
-                self.expect_state(user, body, lines)
+                self.expect_state(user, body, lines, wrote=True)
         elif op == "clear":
             status, body, lines = self.send(user, "POST", "/api/cart/clear")
             if self.ok(user, status, body, 200, lines):
                 user.cart = 0
-                self.expect_state(user, body, lines)
+                self.expect_state(user, body, lines, wrote=True)
         elif op == "sign-in":
             user.sign_ins += 1
             name = f"{user.label}-{user.sign_ins}"
             status, body, lines = self.send(user, "POST", f"/api/sign-in?name={name}")
-            if self.ok(user, status, body, 200, lines):
+            if status == 413 and body is not None:
+                self.refused_too_large(user, op, body, lines)
+            elif self.ok(user, status, body, 200, lines):
                 before, user.name = user.session_id, name
-                self.expect_state(user, body, lines, sid_may_change=True, before=before)
+                self.expect_state(user, body, lines, sid_may_change=True, before=before, wrote=True)
         elif op == "sign-out":
             status, body, lines = self.send(user, "POST", "/api/sign-out")
             if self.ok(user, status, body, 200, lines):
@@ -529,12 +648,31 @@ class Driver:
                 if user.jar.session_names(self.cookie_name):
                     self.fail(user, "sign-out left session cookies in the jar")
 
+    def refused_too_large(self, user, op, body, lines, n=0):
+        """A 413: the change would not fit the cookie budget, and the session is unchanged: no
+        Set-Cookie, except the due re-seal of the unchanged session (under a new key, at a new
+        schema), which reseal_reason then names; the next response checks the state. Only a
+        big cart may be refused: one added to, or one the budget barely holds, which a change
+        grows by a few bytes (a last_writer stored for the first time past the schema switch,
+        a name or a visit count one digit longer)."""
+        with self.lock:
+            self.too_large += 1
+            self.too_large_ops[op] += 1
+        resealing = body.get("reseal_reason") is not None
+        full = user.cart + n >= 250 if op.startswith("add") else user.cart >= 300
+        if (lines and not resealing) or not full or body.get("needed", 0) <= body.get("budget", 1 << 30):
+            self.fail(user, f"unexpected 413 for {op} at cart {user.cart} + {n} ({len(lines)} Set-Cookie): {body}")
+        elif lines:
+            with self.lock:
+                self.reseals["re-sealed unchanged on a refused write"] += 1
+
     def ok(self, user, status, body, want, lines=()):
-        """Whether the response is the one wanted. In a fault phase (traffic()), nginx's
-        502/503/504 are counted, not failures: the request reached a node that died or hung
-        after it had the request, which nginx does not resend. Its cookies must then be
-        unchanged (no Set-Cookie): the user's session is the one before this request, which the
-        user's next response checks."""
+        """Whether the response is the one wanted. In a fault phase (traffic()), 502/503/504
+        are counted, not failures: nginx's 502/504 for a request that reached a node that died
+        or hung after it had it, which nginx does not resend; a node's 503 (with Retry-After)
+        for a session it cannot read, which nginx resent and got again. Its cookies must then
+        be unchanged (no Set-Cookie): the user's session is the one before this request, which
+        the user's next response checks."""
         if status is None:
             return False
         if status == want and body is not None:
@@ -607,6 +745,47 @@ class Driver:
         if errors:
             raise Failure(errors[0])
 
+    # -- nginx's access log (format e2e, scripts/e2e/common.sh) ------------------------------
+
+    def log_offset(self):
+        try:
+            return os.path.getsize(self.access_log)
+        except OSError:
+            return 0
+
+    def upstream_tries(self, start, end=None):
+        """The requests nginx logged between two offsets of its access log, each as
+        (method, uri, status to the client, [(node, its status), ...]): every node tried, in
+        order, across proxy_next_upstream and the error_page redirect to @refused."""
+        ports = {str(n.port): n.name for n in self.nodes}
+        try:
+            with open(self.access_log, "rb") as f:
+                f.seek(start)
+                data = f.read(-1 if end is None else max(0, end - start))
+        except OSError:
+            return []
+        out = []
+        for line in data.decode(errors="replace").splitlines():
+            m = re.match(r'^\S+ (\S+) (\S+) (\d+) "([^"]*)" "([^"]*)"$', line)
+            if not m:
+                continue
+            addrs, statuses = re.split(r", | : ", m.group(4)), re.split(r", | : ", m.group(5))
+            out.append((m.group(1), m.group(2), int(m.group(3)), [(ports.get(a.rpartition(":")[2], a), st) for a, st in zip(addrs, statuses)]))
+        return out
+
+    def tries_summary(self, tries):
+        """One line: how many requests nginx sent to more than one node, the 5xx the nodes
+        answered it (or it noted for them: 502 for a refused connection), and the 5xx that
+        reached the users."""
+        retried = sum(1 for _, _, _, nt in tries if len(nt) > 1)
+        failed = collections.Counter((n, st) for _, _, _, nt in tries for n, st in nt if st[:1] == "5")
+        client = collections.Counter(status for _, _, status, _ in tries if status >= 500)
+        listed = ", ".join(f"{n} {st} x{c}" for (n, st), c in sorted(failed.items())) or "none"
+        return (
+            f"nginx log: {len(tries)} requests, {retried} sent to more than one node; 5xx from (or for) a node: {listed}; "
+            f"5xx to users: {dict(client) or 0}"
+        )
+
     # -- node operations --------------------------------------------------------------------
 
     def rolling_restart(self, keyring_text, label):
@@ -635,26 +814,142 @@ class Driver:
         keys = self.keyring_list(self.ring)
         self.old_key = keys[0][0]
         self.log(f"keyring: {keys}")
+        # Release a (the old session type) when deploy is to change it; restarts keep it.
+        release = "a" if "deploy" in a.phases else "c"
         for node in self.nodes:
-            node.start(self.ring)
+            node.start(self.ring, extra_env={"DEMO_RELEASE": release})
         if a.self_check_wrong_keyring:
             # Proves the checks bite: a node with a keyring of its own loses every session it
             # is sent, and this run must FAIL.
             self.nodes[2].stop(signal.SIGTERM)
             self.nodes[2].start(self.cli("keygen"))
-        self.log(f"nodes {[n.port for n in self.nodes]} behind nginx on 127.0.0.1:{a.nginx_port}, {len(self.users)} users")
+        self.log(f"nodes {[n.port for n in self.nodes]} (release {release}) behind nginx on 127.0.0.1:{a.nginx_port}, {len(self.users)} users")
         # Each user starts with a session (a write).
         for user in self.users:
             self.phase = "warm-up"
             status, body, lines = self.send(user, "POST", "/api/incr")
             if self.ok(user, status, body, 200, lines):
                 user.visits += 1
-                self.expect_state(user, body, lines)
+                self.expect_state(user, body, lines, wrote=True)
 
     def phase_steady(self):
         hits = self.run_phase("steady", at_least=600)
         if len(hits) != 3:
             self.fail(None, f"round-robin did not reach every node: {hits}")
+
+    def phase_deploy(self):
+        """A rolling deploy that changes the session type, old and new code serving one cluster
+        (README, "Changing the session type across a rolling deploy"), while every user keeps
+        sending: the nodes, at release a (schema 0), restarted --restart-gap (2 s) apart into
+        release b with one DEMO_SCHEMA_SWITCH_AT --schema-switch-lead seconds after the last
+        restart (until then a and b serve together, both sealing schema 0: a must open what b
+        wrote and the other way round); past the switch every session re-sealed to schema 1
+        (on its next request, contents and id intact) and its last_writer set by its next
+        change; then restarted 2 s apart into release c. No session may be lost, no user
+        signed out, and no node may answer 503 (a session it cannot read), not even one that
+        nginx resent and no user saw: its access log tells."""
+        a = self.args
+        gap = a.restart_gap
+        if any(n.release != "a" for n in self.nodes):
+            raise Failure(f"deploy starts from release a; the nodes run {[n.release for n in self.nodes]}")
+        # One switch time for every b node, a few seconds after the roll-out will have ended
+        # (it starts in 1 s, then one restart every gap seconds, each well under 0.5 s).
+        switch = math.ceil(time.time() + 1.0 + gap * (len(self.nodes) - 1) + 0.5 + a.schema_switch_lead)
+        self.schema_switch_at = switch
+        b_env = {"DEMO_RELEASE": "b", "DEMO_SCHEMA_SWITCH_AT": str(switch)}
+        log_start = self.log_offset()
+        stats_before = collections.Counter(self.schema_stats)
+        too_large_before = collections.Counter(self.too_large_ops)
+        releases_before = collections.Counter(self.releases_seen)
+        started = time.monotonic()
+        timeline = []  # "when: sessions at schema 0/1" (/none: users without a session)
+        back = {}  # node -> its hits when it was back as release c
+        took = {}
+
+        def census(label):
+            with self.lock:
+                c = collections.Counter(u.schema for u in self.users)
+            timeline.append(f"{label} {c[0]}/{c[1]}" + (f"/{c[None]}" if c[None] else ""))
+
+        def roll(release, env):
+            time.sleep(1.0)
+            first = time.monotonic()
+            for i, node in enumerate(self.nodes):
+                time.sleep(max(0.0, first + gap * i - time.monotonic()))
+                self.phase = f"deploy: {node.name} restarting into {release}"
+                t = time.monotonic()
+                node.stop(signal.SIGTERM)
+                node.start(self.ring, extra_env=env)
+                if release == "c":
+                    back[node.name] = self.hits[node.name]
+                took.setdefault(release, []).append(f"{node.name} at +{t - first:.1f}s, down {time.monotonic() - t:.2f}s")
+                census(f"+{time.monotonic() - started:.1f}s {node.name}->{release}:")
+                self.phase = f"deploy: releases {''.join(n.release for n in self.nodes)}"
+
+        def deploy():
+            census("+0.0s aaa:")
+            roll("b", b_env)
+            margin = switch - time.time()
+            self.log(f"  roll-out to b done {margin:.1f}s before the switch ({switch})")
+            if margin < 1:
+                raise Failure("deploy: the roll-out to b did not end before DEMO_SCHEMA_SWITCH_AT: raise --schema-switch-lead")
+            self.phase = "deploy: b, before the switch"
+            while time.time() < switch:
+                time.sleep(0.02)
+            census(f"+{time.monotonic() - started:.1f}s switch:")
+            self.phase = "deploy: b, past the switch"
+            deadline = time.monotonic() + a.reseal_within
+            next_census = time.monotonic() + 0.5
+            while not all(u.schema == 1 and u.last_writer is not None for u in self.users):
+                if time.monotonic() > deadline:
+                    with self.lock:
+                        left = {u.label: (u.schema, u.last_writer, u.cart) for u in self.users}
+                    self.fail(None, f"deploy: {a.reseal_within:.0f}s past the switch, not every session is at schema 1 with a last_writer: {left}")
+                    break
+                if time.monotonic() >= next_census:
+                    census(f"+{time.monotonic() - started:.1f}s:")
+                    next_census += 0.5
+                time.sleep(0.01)
+            took["resealed"] = time.time() - switch
+            census(f"+{time.monotonic() - started:.1f}s all re-sealed:")
+            roll("c", {"DEMO_RELEASE": "c"})
+
+        self.traffic(deploy, until=lambda: all(self.hits[n] - h >= 5 for n, h in back.items()))
+        census(f"+{time.monotonic() - started:.1f}s end:")
+        seen = collections.Counter(self.schema_stats) - stats_before
+        releases = collections.Counter(self.releases_seen) - releases_before
+        tries = self.upstream_tries(log_start)
+        self.note("restarts into b: " + "; ".join(took.get("b", [])) + f"; switch at {switch}")
+        self.note("restarts into c: " + "; ".join(took.get("c", [])))
+        self.note("sessions at schema 0/1 over time: " + ", ".join(timeline))
+        self.note(
+            f"mixed a/b: a opened {seen['a opened what b sealed']} sessions b had sealed, b opened {seen['b opened what a sealed']} that a had; "
+            f"responses by release {dict(sorted(releases.items()))}"
+        )
+        self.note(
+            f"past the switch every session at schema 1 with a last_writer {took.get('resealed', float('nan')):.2f}s after it; "
+            "each one's first schema-1 response (id and contents as written): "
+            + ", ".join(f"{u.label} {self.resealed_to_1.get(u.label, 'none (a new session at 1)')}" for u in self.users)
+        )
+        refused = collections.Counter(self.too_large_ops) - too_large_before
+        kept = seen["kept at schema 0: over the budget at schema 1"]
+        if kept or refused.get("incr") or refused.get("sign-in"):
+            self.note(
+                f"at a full cart: {kept} reads left at schema 0 (schema 1 over the budget), changes refused 413 "
+                f"(last_writer stored: a larger value) {dict(refused)}"
+            )
+        self.note(self.tries_summary(tries))
+        if not seen["a opened what b sealed"]:
+            self.fail(None, "deploy: no a node was sent a session that a b node had sealed (the mixed window tested nothing)")
+        # Every release reads every session written during the deploy (a and b schema 0 until
+        # the switch, after which only b and c run): a node's 503, even one nginx resent and
+        # no user saw, is a session a node could not read.
+        refusals = [(m, uri, nt) for m, uri, _, nt in tries if any(st == "503" for _, st in nt)]
+        if refusals:
+            self.fail(None, f"deploy: nodes answered 503 to {len(refusals)} requests (a session they could not read), e.g. {refusals[:3]}")
+        for label, count in seen.items():
+            if " while started as " in label:
+                self.note(f"{label}: {count}")
 
     def phase_concurrent(self):
         """A user's requests at once with the same cookies (two tabs, a double click, a page's
@@ -795,7 +1090,7 @@ class Driver:
         status, body, lines = self.send(user, "POST", path)
         if self.ok(user, status, body, 200, lines):
             update(user)
-            self.expect_state(user, body, lines)
+            self.expect_state(user, body, lines, wrote=True)
 
     def phase_kill(self):
         victim = self.nodes[1]
@@ -862,6 +1157,7 @@ class Driver:
     def phase_rotation(self):
         a = self.args
         ring1 = self.ring
+        self.old_key = self.primary_key(ring1)  # the one sessions are under (another phase may have rotated)
         # Key rotation: a new key that starts sealing a few seconds from now, rolled out.
         ring2 = self.cli("keyring", "add", "--keyring-file", "-", "--not-before", f"+{a.rotate_in}s", stdin=ring1 + "\n")
         keys = self.keyring_list(ring2)
@@ -916,13 +1212,115 @@ class Driver:
             self.note(f"stale copy of {holder.label}'s old cookies (session {stale_sid}): refused ({body['open_error']}), {len(lines)} deletions")
         ghost.conn.close()
 
+    def phase_straggler(self):
+        """A key rotation with a straggler: a new key rolled out with a not_before
+        --straggler-in (8) seconds ahead, node1 and node2 restarted (2 s apart) with the new
+        keyring, node3 with the old one, as a node redeployed from a stale config would be.
+        Past not_before every user keeps sending for --straggler-seconds (6): the others
+        re-seal every session under the new key, which the straggler cannot open; it must leave
+        them alone (503 + Retry-After, which nginx resends to another node: a GET at once, a
+        POST through @refused), never serve such a user as a new visitor (the issue, before the
+        fix: in a 6-second window one such node replaced 1,293 sessions of 40 users). Then it
+        is restarted with the right keyring."""
+        a = self.args
+        gap = a.restart_gap
+        ring_old = self.ring
+        before_key = self.primary_key(ring_old)
+        ring_new = self.cli("keyring", "add", "--keyring-file", "-", "--not-before", f"+{a.straggler_in}s", stdin=ring_old + "\n")
+        pending = [k for k in self.keyring_list(ring_new) if k[1] == "pending"]
+        if len(pending) != 1:
+            raise Failure(f"keyring add: expected one pending key, got {self.keyring_list(ring_new)}")
+        with open(os.path.join(a.dir, "keyring-straggler.txt"), "w") as f:
+            f.write(ring_new + "\n")
+        straggler = self.nodes[-1]
+        with self.lock:
+            self.old_key = before_key
+            self.new_key, _, self.switch_at = pending[0]
+            self.stale_nodes = {straggler.name}  # on the old keyring: may seal the old key
+        self.log(f"new key {self.new_key} seals from {self.switch_at} ({self.switch_at - time.time():.1f}s from now); {straggler.name} keeps the old keyring")
+        took = []
+        window = {}
+        back = {}
+        log_start = self.log_offset()
+
+        def snapshot():
+            with self.lock:
+                return dict(
+                    at=time.monotonic(),
+                    log=self.log_offset(),
+                    hits=self.hits[straggler.name],
+                    sign_outs=self.sign_outs,
+                    lost=self.lost,
+                    client_503=self.statuses[503],
+                    requests=self.requests,
+                    sessions=sum(u.session_id is not None for u in self.users),
+                )
+
+        def rollout():
+            time.sleep(1.0)
+            first = time.monotonic()
+            for i, node in enumerate(self.nodes):
+                time.sleep(max(0.0, first + gap * i - time.monotonic()))
+                stale = node is straggler
+                self.phase = f"straggler: {node.name} restarting with the {'old' if stale else 'new'} keyring"
+                t = time.monotonic()
+                node.stop(signal.SIGTERM)
+                node.start(ring_old if stale else ring_new)
+                took.append(f"{node.name} ({'old' if stale else 'new'} keyring) at +{t - first:.1f}s")
+            margin = self.switch_at - time.time()
+            self.log(f"  roll-out done {margin:.1f}s before not_before")
+            if margin < 1:
+                raise Failure("straggler: the roll-out did not end before not_before: raise --straggler-in")
+            self.phase = "straggler: before not_before"
+            while time.time() < self.switch_at:
+                time.sleep(0.02)
+            self.phase = f"straggler: past not_before, {straggler.name} on the old keyring"
+            window["start"] = snapshot()
+            time.sleep(a.straggler_seconds)
+            window["end"] = snapshot()
+            self.phase = f"straggler: {straggler.name} restarting with the new keyring"
+            straggler.stop(signal.SIGTERM)
+            straggler.start(ring_new)
+            with self.lock:
+                self.stale_nodes = set()
+                back["hits"] = self.hits[straggler.name]
+            self.phase = "straggler: every node on the new keyring"
+
+        self.traffic(
+            rollout,
+            until=lambda: self.hits[straggler.name] - back["hits"] >= 5 and all(u.key_id in (self.new_key, None) for u in self.users),
+        )
+        self.ring = ring_new
+        s, e = window["start"], window["end"]
+        tries = self.upstream_tries(s["log"], e["log"])
+        mine = collections.Counter(st for _, _, _, node_tries in tries for node, st in node_tries if node == straggler.name)
+        resent = sum(
+            1 for _, _, status, node_tries in tries if any(n == straggler.name and st == "503" for n, st in node_tries) and status != 503
+        )
+        replaced = (e["sign_outs"] - s["sign_outs"]) + (e["lost"] - s["lost"])
+        self.note("restarts: " + "; ".join(took))
+        self.note(
+            f"{e['at'] - s['at']:.1f}s past not_before with {straggler.name} on the old keyring ({e['requests'] - s['requests']} requests, "
+            f"{s['sessions']} users with a session): nginx sent it {sum(mine.values())} requests, it answered "
+            f"{dict(sorted(mine.items()))}; {resent} of its 503s resent by nginx and served by another node, "
+            f"{e['client_503'] - s['client_503']} 503s reached users; it served {e['hits'] - s['hits']} responses users got"
+        )
+        self.note(
+            f"sessions replaced: {replaced} (sign-outs {e['sign_outs'] - s['sign_outs']}, lost {e['lost'] - s['lost']}); "
+            "the issue, before the fix: 1,293 sessions of 40 users in 6 s"
+        )
+        self.note(f"{self.schema_stats['straggler: served under the old key']} responses of the straggler under the old key so far (new visitors, sessions not yet re-sealed)")
+        self.note(self.tries_summary(self.upstream_tries(log_start)))
+        if not mine.get("503"):
+            self.fail(None, f"straggler: {straggler.name} refused nothing past not_before (it was sent {dict(mine)}): the window tested nothing")
+
     def phase_final(self):
         """Each user's session is exactly what it wrote (and under the new key after a rotation)."""
         self.phase = "final"
         for user in self.users:
             status, body, lines = self.send(user, "GET", "/api/session")
             if self.ok(user, status, body, 200, lines):
-                self.expect_state(user, body, lines)
+                self.expect_state(user, body, lines, wrote=False)
                 if self.new_key is not None and user.session_id is not None and body.get("key_id") != self.new_key:
                     self.fail(user, f"final session not under the new key: {body.get('key_id')}")
                 self.log(
@@ -956,16 +1354,18 @@ class Driver:
         print(f"  lost sessions:       {self.lost} (opened with other contents than written)")
         print(f"  unexpected sign-outs: {self.sign_outs} (did not open, or opened as another session); users hit: {sorted(self.lost_users) or 'none'}")
         print(
-            f"  5xx:                 {sum(self.five_xx.values())} {dict(self.five_xx)}; of which from nginx during a fault phase "
-            f"(node dead or hung after it had the request, cookies unchanged): {sum(self.tolerated_5xx.values())}"
+            f"  5xx:                 {sum(self.five_xx.values())} {dict(self.five_xx)}; of which during a fault phase, cookies unchanged "
+            f"(502/504: a node dead or hung after it had the request; 503: refused by a node that cannot read the session, "
+            f"and again by the one nginx resent it to): {sum(self.tolerated_5xx.values())}"
         )
         print(f"  longest request:     {self.longest[0]:.2f}s ({self.longest[1]}); {self.slow} requests over 1 s")
         print(f"  failures:            {len(self.failures)}" + (f" + aborted: {error}" if error else ""))
         print(f"  re-seals seen:       {sum(self.reseals.values())} {dict(self.reseals)}")
         print(f"  key ids seen:        {dict(self.key_ids_seen)} (old {self.old_key}, new {self.new_key})")
+        print(f"  releases, schemas:   responses by release {dict(sorted(self.releases_seen.items()))}; by schema {dict(self.schemas_seen)}")
         print(f"  largest Cookie:      {self.max_cookie_header} bytes (header line; session cookies {self.max_session_cookie_bytes} bytes, budget {self.args.max_total_bytes})")
         print(f"  largest Set-Cookie:  {self.max_set_cookie_line} bytes (limit {self.args.max_cookie_bytes}); most chunks {self.max_chunks}; chunk deletions applied {self.chunk_deletions}")
-        print(f"  refused as too large: {self.too_large} (413, session unchanged)")
+        print(f"  refused as too large: {self.too_large} (413, session unchanged) {dict(self.too_large_ops)}")
         print(f"  leftover chunks:     {self.leftovers_carried} reads carried chunks past the head's count (ignored; the next write deletes them)")
         print("PASS" if ok else "FAIL")
         return ok
@@ -988,6 +1388,10 @@ def main():
     p.add_argument("--concurrent-rounds", type=int, default=4, help="rounds per user in the concurrent phase")
     p.add_argument("--restart-gap", type=float, default=2.0, help="seconds between node restarts in rolling-restart")
     p.add_argument("--hang-seconds", type=float, default=10.0, help="how long the hang phase keeps a node stopped")
+    p.add_argument("--schema-switch-lead", type=float, default=3.0, help="deploy: seconds from the last restart into b to DEMO_SCHEMA_SWITCH_AT")
+    p.add_argument("--reseal-within", type=float, default=10.0, help="deploy: seconds past the switch for every session to reach schema 1")
+    p.add_argument("--straggler-in", type=int, default=8, help="straggler: the new key's not_before, seconds ahead (the roll-out takes ~5)")
+    p.add_argument("--straggler-seconds", type=float, default=6.0, help="straggler: how long past not_before the straggler keeps the old keyring")
     p.add_argument("--max-stall", type=float, default=4.0, help="longest a request may take (nginx: read timeout 2 s, connect 1 s)")
     p.add_argument("--self-check-wrong-keyring", action="store_true", help="node3 gets another keyring: must FAIL")
     args = p.parse_args()
