@@ -98,8 +98,8 @@ pub use adapters::clock::{Clock, ManualClock};
 #[cfg(feature = "http")]
 pub use adapters::http;
 #[cfg(any(feature = "axum", feature = "actix"))]
+pub use adapters::session::cross_site::{CrossSite, CrossSiteRefusal, CrossSiteRequest};
+#[cfg(any(feature = "axum", feature = "actix"))]
 pub use adapters::session::{
     LayerPolicy, ResponseHeaders, Revocation, RevocationList, Session, ValidAfter,
 };
-#[cfg(any(feature = "axum", feature = "actix"))]
-pub use adapters::session::cross_site::{CrossSite, CrossSiteRefusal, CrossSiteRequest};
