@@ -3,11 +3,13 @@
 //! non-zero exit (never a panic) on bad input.
 #![cfg(feature = "cli")]
 
+use std::fs::File;
 use std::io::Write;
-use std::path::PathBuf;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sealed_session::{Codec, Key, KeyId, KeyState, Keyring, Mode, RequestCookies, SealedCookies};
 
@@ -33,6 +35,81 @@ fn run_with(args: &[&str], env: Option<&str>, stdin: &str) -> Output {
         .write_all(stdin.as_bytes())
         .expect("stdin accepts the input");
     child.wait_with_output().expect("the binary finishes")
+}
+
+/// Runs the CLI with standard input from the file `stdin` (or nothing), killing it and failing
+/// the test if it has not finished within 30 seconds (an unbounded read of `/dev/zero`).
+fn run_bounded(args: &[&str], env: Option<&str>, stdin: Option<&str>) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_remove("SEALED_SESSION_KEYRING")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command.stdin(match stdin {
+        Some(path) => Stdio::from(File::open(path).expect("the stdin file opens")),
+        None => Stdio::null(),
+    });
+    if let Some(text) = env {
+        command.env("SEALED_SESSION_KEYRING", text);
+    }
+    let mut child = command.spawn().expect("the binary runs");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child
+        .try_wait()
+        .expect("the binary can be waited for")
+        .is_none()
+    {
+        if Instant::now() > deadline {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("{args:?} did not finish in 30 s: an unbounded read?");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("the binary finishes")
+}
+
+/// Runs the CLI through `sh` under umask 022, the common default that makes a shell
+/// redirection world-readable.
+fn run_umask_022(args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(args)
+        .env_remove("SEALED_SESSION_KEYRING")
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs")
+}
+
+/// A fresh empty directory, removed by the test when done.
+fn temp_dir() -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "sealed-session-cli-dir-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&path).expect("the temp dir is writable");
+    path
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
 }
 
 fn run(args: &[&str], env: Option<&str>) -> Output {
@@ -96,6 +173,24 @@ fn two_key_text() -> String {
     Keyring::new([key_a(), b]).unwrap().to_text().to_string()
 }
 
+/// key a (no dates: previous) and key c (sealing since an hour ago: the primary).
+fn rotated_text() -> String {
+    let c = Key::new(KeyId::new(0xc), [0x33; 32])
+        .with_not_before(SystemTime::now() - Duration::from_secs(3600));
+    Keyring::new([key_a(), c]).unwrap().to_text().to_string()
+}
+
+/// The secret of a keyring text's first key (43 base64url characters).
+fn first_secret(text: &str) -> String {
+    text.split(',')
+        .nth(1)
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned()
+}
+
 fn header_of(sealed: &SealedCookies) -> String {
     sealed.headers()[..sealed.chunk_count()]
         .iter()
@@ -108,12 +203,15 @@ fn header_of(sealed: &SealedCookies) -> String {
 fn help_and_usage_errors() {
     assert!(ok(&run(&["help"], None)).contains("keyring promote ID"));
     fails(&run(&[], None), 2);
-    assert!(fails(&run(&["frobnicate"], None), 2).contains("unknown command 'frobnicate'"));
+    assert!(fails(&run(&["frobnicate"], None), 2).contains("unknown command"));
     assert!(fails(&run(&["keyring"], None), 2).contains("subcommand"));
     assert!(fails(&run(&["keygen", "--bogus"], None), 2).contains("unknown option '--bogus'"));
     assert!(fails(&run(&["keygen", "extra"], None), 2).contains("unexpected argument"));
     assert!(fails(&run(&["keygen", "--not-before"], None), 2).contains("needs a value"));
-    assert!(fails(&run(&["keygen", "--not-before", "soon"], None), 2).contains("'soon'"));
+    assert!(
+        fails(&run(&["keygen", "--not-before", "soon"], None), 2)
+            .contains("--not-before is not Unix seconds")
+    );
     assert!(fails(&run(&["keyring", "promote"], Some(&two_key_text())), 2).contains("missing"));
     assert!(fails(&run(&["keyring", "list"], None), 2).contains("SEALED_SESSION_KEYRING"));
 }
@@ -284,7 +382,7 @@ fn a_bad_keyring_is_reported_without_echoing_it() {
         ),
         1,
     );
-    assert!(missing.contains("cannot read keyring file"));
+    assert!(missing.contains("cannot read --keyring-file"), "{missing}");
 
     let path = temp_file("not a keyring at all\n");
     let err = fails(
@@ -532,5 +630,557 @@ fn hostile_input_never_panics() {
     ] {
         let output = run(&["keyring", "list", "--at", when], Some(&ring));
         fails(&output, 2);
+    }
+}
+
+#[test]
+fn out_writes_key_bytes_to_a_new_file_of_mode_0600() {
+    let dir = temp_dir();
+    let ring_path = dir.join("keyring.txt");
+    // Under umask 022, where `keygen > keyring.txt` would be mode 0644.
+    let output = run_umask_022(&["keygen", "--out", arg(&ring_path)]);
+    assert!(ok(&output).is_empty(), "nothing on standard output");
+    assert!(stderr(&output).contains("mode 0600"), "{}", stderr(&output));
+    assert_eq!(mode(&ring_path), 0o600);
+    let text = read(&ring_path);
+    assert!(text.ends_with('\n'));
+    let first = Keyring::from_text(&text).unwrap();
+    assert_eq!(first.keys().count(), 1);
+
+    // An existing file is refused and left as it was.
+    let err = fails(&run(&["keygen", "--out", arg(&ring_path)], None), 1);
+    assert!(
+        err.contains("exists") && err.contains("--overwrite"),
+        "{err}"
+    );
+    assert!(!err.contains(arg(&ring_path)), "no path in messages: {err}");
+    assert_eq!(read(&ring_path), text);
+    let p = arg(&ring_path);
+    let err = fails(
+        &run(&["keyring", "add", "--keyring-file", p, "--out", p], None),
+        1,
+    );
+    assert!(
+        !err.contains("added key"),
+        "no notes on a change not written: {err}"
+    );
+    assert_eq!(read(&ring_path), text);
+
+    // --overwrite replaces it whole (here the keyring it was read from) and narrows a
+    // group- and world-readable file to 0600.
+    set_mode(&ring_path, 0o644);
+    let output = run_umask_022(&[
+        "keyring",
+        "add",
+        "--keyring-file",
+        p,
+        "--out",
+        p,
+        "--overwrite",
+    ]);
+    assert!(ok(&output).is_empty());
+    assert!(
+        stderr(&output).contains("was mode 0644"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(mode(&ring_path), 0o600);
+    let added = read(&ring_path);
+    let ring = Keyring::from_text(&added).unwrap();
+    assert_eq!(ring.keys().count(), 2);
+    assert_eq!(ring.keys().next(), first.keys().next());
+
+    // A narrower file is never widened.
+    let listing = dir.join("listing.txt");
+    std::fs::write(&listing, "old\n").unwrap();
+    set_mode(&listing, 0o400);
+    let args = [
+        "keyring",
+        "list",
+        "--keyring-file",
+        p,
+        "--show-secrets",
+        "--out",
+        arg(&listing),
+        "--overwrite",
+    ];
+    assert!(ok(&run_umask_022(&args)).is_empty());
+    assert_eq!(mode(&listing), 0o400);
+    assert!(read(&listing).contains(&first_secret(&added)));
+
+    // Nothing is left next to them.
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["keyring.txt", "listing.txt"]);
+
+    // A symbolic link is refused, with or without --overwrite; so is a directory.
+    let link = dir.join("link.txt");
+    std::os::unix::fs::symlink(&ring_path, &link).unwrap();
+    for extra in [&[][..], &["--overwrite"][..]] {
+        let mut args = vec!["keygen", "--out", arg(&link)];
+        args.extend_from_slice(extra);
+        fails(&run(&args, None), 1);
+    }
+    assert!(
+        fails(
+            &run(&["keygen", "--out", arg(&link), "--overwrite"], None),
+            1
+        )
+        .contains("symbolic link")
+    );
+    assert!(
+        fails(
+            &run(&["keygen", "--out", arg(&dir), "--overwrite"], None),
+            1
+        )
+        .contains("not a regular file")
+    );
+    assert_eq!(read(&ring_path), added);
+
+    // --overwrite alone is a command-line error.
+    assert!(fails(&run(&["keygen", "--overwrite"], None), 2).contains("--out"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn every_command_that_prints_key_bytes_takes_out() {
+    let dir = temp_dir();
+    let start = dir.join("start.txt");
+    std::fs::write(&start, rotated_text()).unwrap();
+    let s = arg(&start);
+    let commands: [(&[&str], bool); 6] = [
+        (&["keygen"], true),
+        (&["keyring", "add", "--keyring-file", s], true),
+        (
+            &["keyring", "promote", "0000000a", "--keyring-file", s],
+            true,
+        ),
+        (
+            &["keyring", "retire", "0000000a", "--keyring-file", s],
+            true,
+        ),
+        (
+            &["keyring", "remove", "0000000a", "--keyring-file", s],
+            true,
+        ),
+        (
+            &["keyring", "list", "--show-secrets", "--keyring-file", s],
+            false,
+        ),
+    ];
+    for (i, (command, is_keyring)) in commands.into_iter().enumerate() {
+        let out = dir.join(format!("out-{i}.txt"));
+        let mut args = command.to_vec();
+        args.extend(["--out", arg(&out)]);
+        let output = run_umask_022(&args);
+        assert!(ok(&output).is_empty(), "{command:?} printed to stdout");
+        assert_eq!(mode(&out), 0o600, "{command:?}");
+        let text = read(&out);
+        if is_keyring {
+            Keyring::from_text(&text).unwrap_or_else(|e| panic!("{command:?}: {e}"));
+        } else {
+            assert!(text.contains(&first_secret(&rotated_text())), "{text}");
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn key_bytes_redirected_to_a_readable_file_are_warned_about() {
+    let dir = temp_dir();
+    let path = dir.join("keyring.txt");
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" keygen > \"$1\"")
+        .arg(BIN)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let err = stderr(&output);
+    assert!(err.contains("others may read (mode 0644)"), "{err}");
+    assert!(err.contains("--out PATH"), "{err}");
+    Keyring::from_text(&read(&path)).unwrap();
+    // Not for a pipe, nor for a listing without key bytes.
+    assert!(!stderr(&run(&["keygen"], None)).contains("warning"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn errors_never_echo_key_material_given_in_the_wrong_place() {
+    let ring = two_key_text();
+    let secret = first_secret(&ring);
+    assert_eq!(secret.len(), 43);
+    let path = temp_file(&ring);
+    let p = path.to_str().unwrap();
+    for material in [ring.as_str(), secret.as_str()] {
+        let as_flag = format!("--{material}");
+        let inline = format!("--keyring={material}");
+        let inline_value = format!("--not-after={material}");
+        let as_cookie = format!("{material}=1; theme=dark");
+        let m = material;
+        let cases: Vec<Vec<&str>> = vec![
+            vec![m],
+            vec!["keyring", m],
+            vec!["keygen", m],
+            vec!["keygen", &as_flag],
+            vec!["keygen", &inline],
+            vec!["keygen", "--not-before", m],
+            vec!["keygen", &inline_value],
+            vec!["keyring", "promote", m, "--keyring-file", p],
+            vec!["keyring", "retire", m, "--keyring-file", p],
+            vec!["keyring", "remove", m, "--keyring-file", p],
+            vec![
+                "keyring",
+                "promote",
+                "0000000a",
+                "--at",
+                m,
+                "--keyring-file",
+                p,
+            ],
+            vec!["keyring", "list", "--keyring-file", m],
+            vec!["keyring", "list", "--at", m, "--keyring-file", p],
+            vec!["keyring", "list", "--keyring-file", p, m],
+            vec!["keyring", "list", "--keyring-file", p, &as_flag],
+            vec!["inspect", m],
+            vec!["inspect", &as_cookie],
+            vec!["inspect", "theme=dark", "--cookie-name", m],
+            vec!["open", m, "--keyring-file", p],
+            vec!["open", &as_cookie, "--keyring-file", p],
+            vec![
+                "open",
+                "theme=dark",
+                "--keyring-file",
+                p,
+                "--cookie-name",
+                m,
+            ],
+            vec!["open", "x", "--keyring-file", p, "--mode", m],
+            vec!["open", "x", "--keyring-file", p, "--idle", m],
+            vec!["open", "x", "--keyring-file", p, "--absolute", m],
+            vec!["open", "x", "--keyring-file", p, "--at", m],
+            vec!["open", "AQAB", "--keyring-file", p, "--purpose", m],
+        ];
+        for args in &cases {
+            let output = run(args, None);
+            let err = stderr(&output);
+            assert!(!output.status.success(), "{args:.60?} succeeded");
+            assert!(err.starts_with("sealed-session: "), "{err}");
+            assert!(
+                !err.contains(&secret),
+                "{args:.60?} echoed the secret: {err}"
+            );
+            assert!(!err.contains(material), "{args:.60?} echoed it: {err}");
+            assert!(!stdout(&output).contains(&secret), "{args:.60?}");
+        }
+    }
+    // A secret where the keyring should be.
+    let err = fails(&run(&["keyring", "list"], Some(&secret)), 1);
+    assert!(err.contains("SEALED_SESSION_KEYRING"));
+    assert!(!err.contains(&secret), "{err}");
+    std::fs::remove_file(path).ok();
+}
+
+#[test]
+fn inputs_are_read_up_to_a_bound() {
+    // The keyring: at most 4096 bytes, from a file, standard input or the environment.
+    let err = fails(
+        &run_bounded(
+            &["keyring", "list", "--keyring-file", "/dev/zero"],
+            None,
+            None,
+        ),
+        1,
+    );
+    assert!(
+        err.contains("--keyring-file holds more than 4096 bytes"),
+        "{err}"
+    );
+    let err = fails(
+        &run_bounded(
+            &["keyring", "list", "--keyring-file", "-"],
+            None,
+            Some("/dev/zero"),
+        ),
+        1,
+    );
+    assert!(err.contains("more than 4096 bytes"), "{err}");
+    let text = two_key_text();
+    let long_env = format!("{text}{}", " ".repeat(4096));
+    let err = fails(&run(&["keyring", "list"], Some(&long_env)), 1);
+    assert!(err.contains("more than 4096 bytes"), "{err}");
+    // Up to the bound, surrounding whitespace is fine.
+    let padded = temp_file(&format!("{text}{}", "\n".repeat(4096 - text.len())));
+    let listed = ok(&run_bounded(
+        &[
+            "keyring",
+            "list",
+            "--keyring-file",
+            padded.to_str().unwrap(),
+        ],
+        None,
+        None,
+    ));
+    assert!(listed.contains("0000000b"));
+    let too_long = temp_file(&format!("{text}{}", "\n".repeat(4097 - text.len())));
+    fails(
+        &run_bounded(
+            &[
+                "keyring",
+                "list",
+                "--keyring-file",
+                too_long.to_str().unwrap(),
+            ],
+            None,
+            None,
+        ),
+        1,
+    );
+
+    // The value: at most 70 KiB, from standard input or the argument.
+    let ring = padded.to_str().unwrap();
+    for args in [&["inspect"][..], &["open", "--keyring-file", ring][..]] {
+        let err = fails(&run_bounded(args, None, Some("/dev/zero")), 1);
+        assert!(err.contains("more than 71680 bytes"), "{args:?}: {err}");
+    }
+    let err = fails(&run(&["inspect", &"A".repeat(71_681)], None), 1);
+    assert!(err.contains("more than 71680 bytes"), "{err}");
+    std::fs::remove_file(padded).ok();
+    std::fs::remove_file(too_long).ok();
+}
+
+#[test]
+fn retiring_or_removing_the_primary_needs_force() {
+    let text = rotated_text();
+    let (a, c) = (KeyId::new(0xa), KeyId::new(0xc));
+
+    let err = fails(&run(&["keyring", "retire", "0000000c"], Some(&text)), 1);
+    assert!(err.contains("key 0000000c is the primary at "), "{err}");
+    assert!(
+        err.contains("refuse the sessions sealed under it while nodes with the old keyring keep sealing under it"),
+        "{err}"
+    );
+    assert!(
+        err.contains("promote another key first, or pass --force"),
+        "{err}"
+    );
+    // In the future too, while it is still the primary then.
+    let err = fails(
+        &run(
+            &["keyring", "retire", "0000000c", "--at", "+1h"],
+            Some(&text),
+        ),
+        1,
+    );
+    assert!(err.contains("is the primary at"), "{err}");
+
+    let output = run(&["keyring", "retire", "0000000c", "--force"], Some(&text));
+    let retired = ok(&output);
+    assert!(stderr(&output).contains("warning (--force)"));
+    let ring = Keyring::from_text(&retired).unwrap();
+    let later = SystemTime::now() + Duration::from_secs(1);
+    assert_eq!(ring.state(c, later), Some(KeyState::Retired));
+    assert_eq!(ring.primary(later).map(Key::id), Some(a));
+    let listing = ok(&run(&["keyring", "list", "--at", "+1s"], Some(&retired)));
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("0000000c") && l.contains(" retired ")),
+        "{listing}"
+    );
+    // A retired key is not retired again later (which would make it open again).
+    let err = fails(
+        &run(
+            &["keyring", "retire", "0000000c", "--at", "+1d"],
+            Some(&retired),
+        ),
+        1,
+    );
+    assert!(err.contains("already retired"), "{err}");
+
+    // The README's recipe needs no --force: the old key retires after the new one seals.
+    ok(&run(
+        &["keyring", "retire", "0000000a", "--at", "+25h"],
+        Some(&two_key_text()),
+    ));
+    // Nor does retiring a key that is not the primary.
+    ok(&run(&["keyring", "retire", "0000000a"], Some(&text)));
+
+    let err = fails(&run(&["keyring", "remove", "0000000c"], Some(&text)), 1);
+    assert!(err.contains("key 0000000c is the primary at "), "{err}");
+    assert!(
+        err.contains("unable to open the sessions sealed under it"),
+        "{err}"
+    );
+    assert!(err.contains("or pass --force"), "{err}");
+    let removed = ok(&run(
+        &["keyring", "remove", "0000000c", "--force"],
+        Some(&text),
+    ));
+    let ring = Keyring::from_text(&removed).unwrap();
+    assert_eq!(ring.keys().map(Key::id).collect::<Vec<_>>(), [a]);
+    ok(&run(&["keyring", "remove", "0000000a"], Some(&text)));
+    // --force never lets through a keyring with no key to seal with.
+    assert!(
+        fails(
+            &run(
+                &["keyring", "retire", "0000000a", "--force"],
+                Some(&two_key_text())
+            ),
+            1
+        )
+        .contains("no key that seals")
+    );
+}
+
+#[test]
+fn adding_a_key_dated_in_the_past_needs_force() {
+    let one = Keyring::new([key_a()]).unwrap().to_text().to_string();
+    let err = fails(
+        &run(&["keyring", "add", "--not-before", "0"], Some(&one)),
+        1,
+    );
+    assert!(
+        err.contains("--not-before 1970-01-01T00:00:00Z is in the past"),
+        "{err}"
+    );
+    assert!(err.contains("would seal at once"), "{err}");
+    assert!(err.contains("or pass --force"), "{err}");
+    assert!(!err.contains("roll the new keyring out"), "{err}");
+
+    let output = run(
+        &["keyring", "add", "--not-before", "0", "--force"],
+        Some(&one),
+    );
+    let ring = Keyring::from_text(&ok(&output)).unwrap();
+    assert_eq!(ring.keys().count(), 2);
+    let new = ring.keys().nth(1).unwrap().id();
+    assert_eq!(ring.primary(SystemTime::now()).map(Key::id), Some(new));
+    assert!(
+        stderr(&output).contains("roll it out at once"),
+        "{}",
+        stderr(&output)
+    );
+
+    // 'now' (a leaked key) needs none, and says what it does.
+    let output = run(&["keyring", "add", "--not-before", "now"], Some(&one));
+    ok(&output);
+    assert!(
+        stderr(&output).contains("it seals now"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Behind a later key's not_before, it would never seal.
+    let past = (now_unix() - 7200).to_string();
+    let err = fails(
+        &run(
+            &["keyring", "add", "--not-before", &past],
+            Some(&rotated_text()),
+        ),
+        1,
+    );
+    assert!(
+        err.contains("not become the primary: key 0000000c"),
+        "{err}"
+    );
+}
+
+#[test]
+fn open_reads_the_value_from_standard_input_and_names_a_retired_key_as_list_does() {
+    let text = rotated_text();
+    let codec = Codec::<u8>::builder(Keyring::from_text(&text).unwrap())
+        .mode(Mode::Signed)
+        .purpose("api")
+        .build()
+        .unwrap();
+    let token = codec.seal_token(&7, None, SystemTime::now()).unwrap();
+    let args = [
+        "open",
+        "--mode",
+        "signed",
+        "--purpose",
+        "api",
+        "--at",
+        "+2s",
+    ];
+    let out = ok(&run_with(&args, Some(&text), &format!("{token}\n")));
+    assert!(out.contains("key id:         0000000c (primary)"), "{out}");
+    assert!(out.contains("payload hex:    07"), "{out}");
+    let mut dash = args.to_vec();
+    dash.push("-");
+    assert!(ok(&run_with(&dash, Some(&text), &token)).contains("payload hex:    07"));
+
+    let retired = ok(&run(
+        &["keyring", "retire", "0000000c", "--force"],
+        Some(&text),
+    ));
+    let err = fails(&run_with(&args, Some(&retired), &token), 1);
+    assert!(
+        err.contains("key id 0000000c, which this keyring has retired"),
+        "{err}"
+    );
+    assert!(err.contains("key 0000000c retired at "), "{err}");
+    assert!(err.contains("'keyring list' shows it as retired"), "{err}");
+    let listing = ok(&run(&["keyring", "list", "--at", "+2s"], Some(&retired)));
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("0000000c") && l.contains(" retired ")),
+        "{listing}"
+    );
+
+    // Without the key at all, the key is unknown, not retired.
+    let removed = ok(&run(
+        &["keyring", "remove", "0000000c", "--force"],
+        Some(&text),
+    ));
+    let err = fails(&run_with(&args, Some(&removed), &token), 1);
+    assert!(err.contains("which this keyring does not hold"), "{err}");
+    assert!(!err.contains("retired"), "{err}");
+}
+
+#[test]
+fn help_and_readme_keep_credentials_out_of_arguments_and_keys_out_of_shared_files() {
+    let help = ok(&run(&["help"], None));
+    assert!(help.contains("/proc/PID/cmdline"), "{help}");
+    assert!(help.contains("--out PATH"));
+    assert!(help.contains("< cookie.txt"));
+
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("\n## Operating keys\n")
+        .nth(1)
+        .expect("an Operating keys section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let commands: Vec<&str> = section
+        .lines()
+        .map(|l| l.split(" #").next().unwrap().trim())
+        .filter(|l| l.starts_with("sealed-session "))
+        .collect();
+    assert!(commands.len() >= 9, "{commands:?}");
+    for command in commands {
+        let prints_keys = ["keygen", "keyring add", "keyring promote", "keyring retire"]
+            .iter()
+            .chain(&["keyring remove", "--show-secrets"])
+            .any(|c| command.contains(c));
+        if prints_keys {
+            assert!(command.contains(" --out "), "no --out: {command}");
+            assert!(!command.contains('>'), "a redirection: {command}");
+        }
+        if command.contains(" open") || command.contains(" inspect") {
+            assert!(
+                command.contains(" < ") || command.contains(" <<< "),
+                "{command}"
+            );
+            assert!(!command.contains("__Host-session="), "{command}");
+        }
     }
 }
