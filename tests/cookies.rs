@@ -427,7 +427,10 @@ fn http_prefixes_and_chunk_like_names_are_validated() {
             ),
             "{name} without HttpOnly"
         );
-        assert!(build(name, ok.clone().secure(false)).is_err(), "{name} without Secure");
+        assert!(
+            build(name, ok.clone().secure(false)).is_err(),
+            "{name} without Secure"
+        );
     }
     assert!(build("__Host-Http-s", ok.clone().path("/app")).is_err());
     assert!(build("__Http-s", ok.clone().path("/app")).is_ok());
