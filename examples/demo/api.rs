@@ -1,9 +1,9 @@
 //! The JSON API (see the module documentation in `main.rs`).
 
-use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -11,11 +11,12 @@ use sealed_session::Error;
 use sealed_session::axum::Session;
 
 use crate::changes::{
-    RETRY_AFTER_SECS, add_items, change, parse_remember, sign_in, status_of, valid_name,
+    RETRY_AFTER_SECS, add_items, change, parse_remember, sign_in, sign_out_everywhere, status_of,
+    unreadable_here, valid_name,
 };
 use crate::report::{due, json_of, report};
 use crate::session_type::DemoState;
-use crate::{App, Shared};
+use crate::{App, Everywhere, Shared};
 
 #[derive(Deserialize)]
 pub struct AddQuery {
@@ -167,4 +168,23 @@ pub async fn api_sign_out<T: DemoState>(
 ) -> Response {
     session.clear();
     api_reply(&session, &headers, &app, None)
+}
+
+/// Sign out everywhere: refuses, on this node, every session of the signed-in name issued until
+/// now (the module documentation in `main.rs`), and deletes this one's cookies. 400 when not
+/// signed in; 503 when the request's session is left alone for a node that can read it.
+pub async fn api_sign_out_everywhere<T: DemoState>(
+    State(app): Shared,
+    headers: HeaderMap,
+    Extension(everywhere): Everywhere<T>,
+    session: Session<T>,
+) -> Response {
+    match sign_out_everywhere(&session, &everywhere) {
+        Ok(_) => api_reply(&session, &headers, &app, None),
+        Err(None) if unreadable_here(&session).is_some() => {
+            api_reply(&session, &headers, &app, None)
+        }
+        Err(None) => bad_request("not signed in: there is no name to sign out everywhere"),
+        Err(Some(e)) => api_error(&session, &headers, &app, None, &e),
+    }
 }

@@ -1,8 +1,10 @@
 //! Changes shared by the HTML forms and the JSON API, and what a failed change answers.
 
+use std::time::{Duration, SystemTime};
+
 use axum::http::StatusCode;
 use sealed_session::axum::Session;
-use sealed_session::{Error, Lifetime};
+use sealed_session::{Error, Lifetime, ValidAfter};
 
 use crate::session_type::{DemoState, item};
 
@@ -65,6 +67,32 @@ pub fn sign_in<T: DemoState>(
     value.set_name(Some(name));
     value.set_last_writer(node);
     session.sign_in(value, &lifetime(remember))
+}
+
+/// Sign out everywhere: refuses, on this node, every session of the signed-in name issued
+/// until now, then signs this one out. `Ok(name)`; `Err(None)` when not signed in.
+///
+/// `ValidAfter` refuses sessions issued before its cutoff, in whole seconds: the cutoff is the
+/// next second, so a session issued earlier in this second (this one, or another browser's
+/// sign-in a moment ago) is refused too, and so is a sign-in within the rest of this second.
+pub fn sign_out_everywhere<T: DemoState>(
+    session: &Session<T>,
+    everywhere: &ValidAfter<T>,
+) -> Result<String, Option<Error>> {
+    let name = session.with(|s| s.and_then(|s| s.name().map(str::to_owned)));
+    let Some(name) = name else {
+        return Err(None);
+    };
+    let cutoff = SystemTime::now() + Duration::from_secs(1);
+    everywhere.revoke_all(&name, cutoff).map_err(Some)?;
+    session.clear();
+    Ok(name)
+}
+
+/// The error of session cookies this node cannot read but another may (left alone): a
+/// request that needs the session answers 503 then.
+pub fn unreadable_here<T>(session: &Session<T>) -> Option<Error> {
+    session.open_error().filter(|e| !e.cookies_are_dead())
 }
 
 /// The status a failed change answers: 503 (with `Retry-After`) when the write was refused

@@ -7,13 +7,14 @@
 //!
 //! The page shows the session (visit count, a signed-in name, a cart, the node that last
 //! changed it), what this response sent (each `Set-Cookie` line's size, the chunk count, the key
-//! id, the schema version, whether it re-sealed and why), and buttons that grow the cart past
-//! one cookie and shrink it back. One binary runs as any of three releases of the session type,
-//! for rolling-deploy tests (below).
+//! id, the schema version, whether it re-sealed and why), the cookie budget each chunk uses (a
+//! bar), and buttons that grow the cart past one cookie and shrink it back. One binary runs as
+//! any of three releases of the session type, for rolling-deploy tests (below).
 //!
-//! Files: `main.rs` (configuration, start-up), `session_type.rs` (the session type's two
-//! layouts and the releases), `changes.rs` (changes and their failures), `report.rs` (what a
-//! response did), `api.rs` (JSON), `page.rs` and `forms.rs` (HTML).
+//! Files: `main.rs` (routes, start-up), `config.rs` (the environment), `session_type.rs` (the
+//! session type's two layouts and the releases), `changes.rs` (changes and their failures),
+//! `report.rs` (what a response did), `api.rs` (JSON), `page.rs` and `forms.rs` (HTML),
+//! `security.rs` (the headers every response carries).
 //!
 //! # Configuration (environment)
 //!
@@ -79,6 +80,48 @@
 //! lifetime shorter limits (`Lifetime::browser_session().idle(..)`). A session that was never
 //! signed in gets the codec's lifetime (persistent).
 //!
+//! # Sign out everywhere (revocation)
+//!
+//! A sealed session opens on any node until it expires, so the demo's layer consults a
+//! [`ValidAfter`](sealed_session::ValidAfter) rule keyed on the signed-in name
+//! (`SessionLayer::revocation`); the same `Arc` reaches the handlers (an `Extension`).
+//! `POST /sign-out-everywhere` (a button on the page) and `POST /api/sign-out-everywhere` refuse
+//! every session of that name issued until now (whole seconds, rounded up: one signed in
+//! during the same second is refused too), in this browser and every other, and sign this
+//! one out. A refused session is served as a new visitor, its cookies deleted, and the page
+//! says so. Entries live as long as the longest session (the codec's absolute lifetime, 24 h),
+//! at most 10 000 names. **Each node holds its own in-memory copy**: a revocation on one node
+//! is not known to the others nor survives a restart. A multi-node app records revocations in
+//! its database and replays them into every node's copy (the check on the request path stays
+//! in memory); the demo builds no cross-node sync.
+//!
+//! # Flash messages, visits, CSRF tokens, security headers
+//!
+//! * The forms answer `303 See Other` to `/` with a flash message (`Session::flash`, a cookie
+//!   of its own, `<cookie>-flash`), which the page shows once (`take_flashes`): confirmations in
+//!   green, refusals (over the budget, a bad name) as notes. The JSON's `set_cookie_bytes`
+//!   lists the flash cookie's lines after the session's (the page deletes the one it shows).
+//! * A page view counts a visit only when it is the first (no session yet), when the session
+//!   was last written 30 minutes ago or more (`Metadata::sealed_at`), or when the response
+//!   re-seals anyway (a due re-seal): a reload or the redirect after a form sends no
+//!   `Set-Cookie` for the session, and the session type (schemas 0 and 1) is unchanged.
+//!   `POST /api/incr` counts on every call.
+//! * Cross-site protection is the layer's default (forged posts get 403 before a handler runs).
+//!   The HTML forms also carry the session's CSRF token (`Session::csrf_token`, hidden field
+//!   `csrf_token`), checked with `verify_csrf` on every form post whatever its headers (403 and
+//!   nothing changed when it does not match: a page older than the session, or a forged post
+//!   from a browser that sends neither `Sec-Fetch-Site` nor `Origin`). The first page view
+//!   creates the session so the token has an id to bind to. `/api/*` takes no token: its
+//!   clients are scripts with a cookie jar (`.ci/run`'s curl, `scripts/e2e/*.py`) that read no
+//!   page and send neither header, and browsers' cross-site posts to it are refused by the
+//!   layer; a real API would authenticate its callers otherwise, or require the token in an
+//!   `X-CSRF-Token` header.
+//! * Every response carries `Content-Security-Policy: default-src 'self'; style-src
+//!   'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'` (the page
+//!   has no script; its styles are inline, the budget bars' widths too),
+//!   `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` and
+//!   `X-Frame-Options: DENY`.
+//!
 //! # JSON API (for scripted clients with a cookie jar, e.g. `curl -c jar -b jar`)
 //!
 //! Every endpoint answers `application/json` with the same object, describing the session after
@@ -88,7 +131,7 @@
 //! {"node":"demo","release":"c","visits":3,"name":"alice","cart_len":300,"last_writer":"demo",
 //!  "session_id":"9f0c...","key_id":"1a2b3c4d","schema":1,"persistent":true,"chunks":2,
 //!  "resealed":true,"reseal_reason":null,"set_cookie_bytes":[3990,1012],"deleted":0,
-//!  "open_error":null}
+//!  "open_error":null,"revoked":false}
 //! ```
 //!
 //! * `GET  /api/session`: reads only; the response re-seals only when the session is due
@@ -103,15 +146,19 @@
 //! * `POST /api/sign-in?name=X[&remember=1]`: signs in as `X` (1 to 64 characters) under a
 //!   fresh session id, keeping visits and cart; `remember` is `1`/`0` (also `true`, `on`,
 //!   `yes` / `false`, `off`, `no`), absent is `0`;
-//! * `POST /api/sign-out`: deletes every cookie of the session.
+//! * `POST /api/sign-out`: deletes every cookie of the session;
+//! * `POST /api/sign-out-everywhere`: refuses every session of the signed-in name issued until
+//!   now, on this node, and signs this one out; `400` when not signed in.
 //!
 //! `release` is this node's `DEMO_RELEASE`; `schema` the schema version of the session once
 //! the response is applied (the one written, or the request's; `null`: none); `last_writer`
 //! the node that last changed it, as stored (`null` in schema 0); `persistent` whether its
 //! cookies carry `Max-Age`; `chunks` the number of cookies that carry it (0: none);
 //! `key_id` the key that sealed it; `set_cookie_bytes` the size of each `Set-Cookie` line sent
-//! (deletions included, last); `deleted` how many of them are deletions; `open_error` why the
-//! request's session cookies did not open here. When they are left alone for another node,
+//! (the session's, deletions last, then the flash cookie's); `deleted` how many of the
+//! session's are deletions; `open_error` why the request's session cookies did not open here;
+//! `revoked` whether they held a session signed out everywhere (served as none, its cookies
+//! deleted). When they are left alone for another node,
 //! `chunks` and `key_id` describe the cookies the browser keeps (the key id as their header
 //! says, unauthenticated) and the rest describes no session.
 //!
@@ -123,24 +170,28 @@
 
 mod api;
 mod changes;
+mod config;
 mod forms;
 mod page;
 mod report;
+mod security;
 mod session_type;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
+use axum::{Extension, Router, middleware};
 use tokio::net::TcpListener;
 
 use sealed_session::axum::SessionLayer;
-use sealed_session::{Codec, CodecBuilder, CookieAttributes, Keyring};
+use sealed_session::{Codec, ValidAfter};
 
-use session_type::{DemoSession, DemoState, Release, SessionV0};
+use config::{Codecs, configure};
+use session_type::{DemoState, Release};
 
 /// What every handler may read: this node's configuration.
 pub struct App {
@@ -154,162 +205,25 @@ pub struct App {
 
 pub type Shared = State<Arc<App>>;
 
-// ---------------------------------------------------------------------------------------------
-// Start-up: configuration from the environment, then serve until Ctrl-C or SIGTERM.
+/// "Sign out everywhere": this node's in-memory rule, shared by the layer and the handlers.
+pub type Everywhere<T> = Extension<Arc<ValidAfter<T>>>;
 
-struct Config {
-    addr: SocketAddr,
-    codec: Codecs,
-    app: App,
-}
-
-/// The codec of this release: the old session type (release `a`) or the new one.
-enum Codecs {
-    Old(Codec<SessionV0>),
-    New(Codec<DemoSession>),
-}
-
-/// The codec settings every release shares (same cookie, purpose and keyring, so that the
-/// releases serve one another's sessions).
-struct CodecSettings {
-    keyring: Keyring,
-    insecure: bool,
-    max_cookie_bytes: Option<usize>,
-    max_total_bytes: Option<usize>,
-}
-
-impl CodecSettings {
-    fn builder<T>(&self) -> CodecBuilder<T> {
-        let mut builder = Codec::<T>::builder(self.keyring.clone()).purpose("sealed-session demo");
-        if self.insecure {
-            builder = builder
-                .cookie_name("session")
-                .attributes(CookieAttributes::default().secure(false));
-        }
-        if let Some(n) = self.max_cookie_bytes {
-            builder = builder.max_cookie_bytes(n);
-        }
-        if let Some(n) = self.max_total_bytes {
-            builder = builder.max_total_bytes(n);
-        }
-        builder
-    }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-fn configure() -> Result<Config, String> {
-    let mut args = std::env::args().skip(1);
-    let mut port = env("PORT");
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--port" => port = Some(args.next().ok_or("--port needs a number")?),
-            other => match other.strip_prefix("--port=") {
-                Some(p) => port = Some(p.to_owned()),
-                None => return Err(format!("unknown argument '{other}' (only --port N)")),
-            },
-        }
-    }
-    let port: u16 = port
-        .as_deref()
-        .unwrap_or("8080")
-        .trim()
-        .parse()
-        .map_err(|_| "the port must be a number from 0 to 65535".to_owned())?;
-    let bind = env("BIND").unwrap_or_else(|| "127.0.0.1".to_owned());
-    let ip: IpAddr = bind
-        .trim()
-        .parse()
-        .map_err(|_| format!("BIND '{bind}' is not an IP address"))?;
-    let (release, warning) = Release::from_env(
-        env("DEMO_RELEASE").as_deref(),
-        env("DEMO_SCHEMA_SWITCH_AT").as_deref(),
-    )?;
-    if let Some(warning) = warning {
-        eprintln!("demo: {warning}");
-    }
-
-    let (keyring, key_note) = match env("SEALED_SESSION_KEYRING") {
-        // The error names the entry and the rule broken, never the text.
-        Some(text) => (
-            Keyring::from_text(&text).map_err(|e| format!("SEALED_SESSION_KEYRING: {e}"))?,
-            "keyring from SEALED_SESSION_KEYRING".to_owned(),
-        ),
-        None => {
-            eprintln!(
-                "\n!!! WARNING: SEALED_SESSION_KEYRING is not set: using a DEVELOPMENT keyring made up\n\
-                 !!! just now. Sessions die with this process and no other node can open them.\n\
-                 !!! Production: `sealed-session keygen` once, then give every node that text.\n"
-            );
-            (
-                Keyring::generate().map_err(|e| e.to_string())?,
-                "DEVELOPMENT keyring (generated at start-up)".to_owned(),
-            )
-        }
-    };
-
-    let number = |name: &str| -> Result<Option<usize>, String> {
-        env(name)
-            .map(|v| {
-                v.trim()
-                    .parse()
-                    .map_err(|_| format!("{name} must be a number of bytes"))
-            })
-            .transpose()
-    };
-    let settings = CodecSettings {
-        keyring,
-        insecure: env("SEALED_SESSION_INSECURE").is_some_and(|v| v != "0"),
-        max_cookie_bytes: number("SEALED_SESSION_MAX_COOKIE_BYTES")?,
-        max_total_bytes: number("SEALED_SESSION_MAX_TOTAL_BYTES")?,
-    };
-    let built = |e: sealed_session::Error| e.to_string();
-    let codec = match release {
-        Release::A => Codecs::Old(
-            session_type::release_a(settings.builder())
-                .build()
-                .map_err(built)?,
-        ),
-        Release::B { .. } | Release::C => Codecs::New(
-            session_type::release_b_or_c(settings.builder(), release)
-                .build()
-                .map_err(built)?,
-        ),
-    };
-    let (cookie_name, max_cookie_bytes, max_total_bytes) = match &codec {
-        Codecs::Old(c) => (
-            c.cookie_name().to_owned(),
-            c.max_cookie_bytes(),
-            c.max_total_bytes(),
-        ),
-        Codecs::New(c) => (
-            c.cookie_name().to_owned(),
-            c.max_cookie_bytes(),
-            c.max_total_bytes(),
-        ),
-    };
-    let app = App {
-        node: env("NODE_NAME").unwrap_or_else(|| "demo".to_owned()),
-        release,
-        cookie_name,
-        max_cookie_bytes,
-        max_total_bytes,
-        key_note,
-    };
-    Ok(Config {
-        addr: SocketAddr::new(ip, port),
-        codec,
-        app,
-    })
-}
+/// At most this many names signed out everywhere at once (each kept for one session lifetime).
+const EVERYWHERE_CAPACITY: usize = 10_000;
 
 fn router<T: DemoState>(codec: Codec<T>, app: App) -> Router {
+    // A cutoff must outlive every session it refuses: the longest absolute lifetime.
+    let max_lifetime = codec.expiry().absolute_lifetime().unwrap_or(Duration::MAX);
+    let everywhere = Arc::new(ValidAfter::new(
+        |s: &T| s.name().map(str::to_owned),
+        max_lifetime,
+        EVERYWHERE_CAPACITY,
+    ));
     Router::new()
         .route("/", get(page::page::<T>))
         .route("/sign-in", post(forms::sign_in_form::<T>))
         .route("/sign-out", post(forms::sign_out_form::<T>))
+        .route("/sign-out-everywhere", post(forms::everywhere_form::<T>))
         .route("/cart/add", post(forms::add_form::<T>))
         .route("/cart/clear", post(forms::clear_form::<T>))
         .route("/api/session", get(api::api_session::<T>))
@@ -318,7 +232,14 @@ fn router<T: DemoState>(codec: Codec<T>, app: App) -> Router {
         .route("/api/cart/clear", post(api::api_clear::<T>))
         .route("/api/sign-in", post(api::api_sign_in::<T>))
         .route("/api/sign-out", post(api::api_sign_out::<T>))
-        .layer(SessionLayer::new(codec))
+        .route(
+            "/api/sign-out-everywhere",
+            post(api::api_sign_out_everywhere::<T>),
+        )
+        .layer(SessionLayer::new(codec).revocation(everywhere.clone()))
+        .layer(Extension(everywhere))
+        // Outermost: the layer's own 403s (cross-site refusals) carry the headers too.
+        .layer(middleware::map_response(security::headers))
         .with_state(Arc::new(app))
 }
 

@@ -1,48 +1,113 @@
-//! The HTML page: the session, what this response sent, and the forms (`forms.rs`).
+//! The HTML page: the session, what this response sent, its cookie budget, and the forms
+//! (`forms.rs`).
 
-use axum::extract::{Query, State};
+use std::time::{Duration, SystemTime};
+
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
 
-use sealed_session::Error;
 use sealed_session::axum::Session;
+use sealed_session::{Error, Metadata};
 
 use crate::changes::{RETRY_AFTER_SECS, change, not_saved_message, status_of};
-use crate::report::{Report, due, open_error_note, report};
+use crate::report::{Report, due, is_deletion, open_error_note, report};
 use crate::session_type::DemoState;
 use crate::{App, Shared};
 
-#[derive(Deserialize)]
-pub struct PageQuery {
-    note: Option<String>,
+/// A flash message with this prefix is a refusal (a note); any other is a confirmation.
+pub const WARN: &str = "warn:";
+
+/// What the page says above the session: refusals and errors (`warn`, class `note`) and
+/// confirmations (`info`, class `flash`).
+#[derive(Default)]
+pub struct Notes {
+    pub warn: Vec<String>,
+    pub info: Vec<String>,
 }
 
-/// The page; every view counts a visit. 503 (with `Retry-After`) when the request's session
-/// cookies are left alone for a node that can read them: the count is refused here.
+impl Notes {
+    pub fn warn(text: String) -> Self {
+        Notes {
+            warn: vec![text],
+            info: Vec::new(),
+        }
+    }
+
+    /// Sorts the flash messages the previous response left by their tone.
+    fn from_flashes(flashes: Vec<String>) -> Self {
+        let mut notes = Notes::default();
+        for message in flashes {
+            match message.strip_prefix(WARN) {
+                Some(text) => notes.warn.push(text.to_owned()),
+                None => notes.info.push(message),
+            }
+        }
+        notes
+    }
+}
+
+/// A page view must follow the session's last write by this much to count as a visit.
+const VISIT_GAP: Duration = Duration::from_secs(30 * 60);
+
+/// Whether this page view counts a visit (and so writes the session).
+///
+/// Counting every view would re-seal the session, a `Set-Cookie` of up to the whole budget,
+/// on every GET, reloads and the redirects after forms included. Remembering when the last
+/// visit was counted would take a new field, so a new schema (the releases read schemas 0 and
+/// 1 only, and their layouts must not change). The cookie already records its last write
+/// (`Metadata::sealed_at`, authenticated), so a view counts when:
+///
+/// * there is no session yet: the first view creates it (the forms' CSRF token is bound to a
+///   session id, so the page needs one anyway);
+/// * the session was last written `VISIT_GAP` ago or more (a visitor coming back);
+/// * the response re-seals anyway (`reseal_due`: a key rotation, half the idle window spent):
+///   the count then costs nothing.
+///
+/// Any other view writes nothing. `POST /api/incr` counts on every call (the scripted clients
+/// rely on it).
+fn counts_a_visit(metadata: Option<&Metadata>, now: SystemTime) -> bool {
+    match metadata {
+        None => true,
+        Some(m) => {
+            m.reseal_due()
+                || now
+                    .duration_since(m.sealed_at())
+                    .is_ok_and(|since| since >= VISIT_GAP)
+        }
+    }
+}
+
+/// The page. 503 (with `Retry-After`) when the request's session cookies are left alone for a
+/// node that can read them: the first view's count is refused here.
 pub async fn page<T: DemoState>(
     State(app): Shared,
     headers: HeaderMap,
-    Query(q): Query<PageQuery>,
     session: Session<T>,
 ) -> Response {
     let due = due(&session);
-    let counted = change(&session, &app.node, |s| *s.visits_mut() += 1);
-    let mut notes: Vec<String> = q.note.into_iter().collect();
-    let status = match counted {
-        Ok(()) => StatusCode::OK,
-        // Over the budget: the page still shows, with a note.
-        Err(e @ Error::TooLarge { .. }) => {
-            notes.push(not_saved_message(&e));
-            StatusCode::OK
+    let mut notes = Notes::from_flashes(session.take_flashes());
+    if session.was_revoked() {
+        notes.warn.push(
+            "this browser's session was signed out everywhere (revoked on this node): its \
+             cookies are deleted and you are served as a new visitor"
+                .to_owned(),
+        );
+    }
+    let mut status = StatusCode::OK;
+    if counts_a_visit(session.metadata().as_ref(), SystemTime::now()) {
+        match change(&session, &app.node, |s| *s.visits_mut() += 1) {
+            Ok(()) => {}
+            // Over the budget: the page still shows, with a note.
+            Err(e @ Error::TooLarge { .. }) => notes.warn.push(not_saved_message(&e)),
+            // The open error's own note says why (below).
+            Err(e @ Error::OverwriteRefused { .. }) => status = status_of(&e),
+            Err(e) => {
+                notes.warn.push(not_saved_message(&e));
+                status = status_of(&e);
+            }
         }
-        // The open error's own note says why (below).
-        Err(e @ Error::OverwriteRefused { .. }) => status_of(&e),
-        Err(e) => {
-            notes.push(not_saved_message(&e));
-            status_of(&e)
-        }
-    };
+    }
     page_response(status, &app, &session, &headers, due, notes)
 }
 
@@ -54,13 +119,16 @@ pub fn page_response<T: DemoState>(
     session: &Session<T>,
     headers: &HeaderMap,
     due: Option<String>,
-    mut notes: Vec<String>,
+    mut notes: Notes,
 ) -> Response {
     let r = report(session, headers, app, due);
     if let Some(e) = &r.open_error {
-        notes.push(open_error_note(e));
+        notes.warn.push(open_error_note(e));
     }
-    let html = Html(render(app, &r, &notes, &session.get().unwrap_or_default()));
+    let token = session.csrf_token().unwrap_or_default();
+    let empty = T::default();
+    // Rendered in place (`with`): the cart is not cloned.
+    let html = Html(session.with(|value| render(app, &r, &notes, value.unwrap_or(&empty), &token)));
     if status == StatusCode::SERVICE_UNAVAILABLE {
         let retry = [(header::RETRY_AFTER, RETRY_AFTER_SECS)];
         return (status, retry, html).into_response();
@@ -68,22 +136,70 @@ pub fn page_response<T: DemoState>(
     (status, html).into_response()
 }
 
-fn render<T: DemoState>(app: &App, r: &Report, notes: &[String], value: &T) -> String {
+/// A bar of `used` out of `limit`: its width is an inline style, which the page's CSP allows
+/// (`style-src 'unsafe-inline'`); no script.
+fn bar(used: usize, limit: usize) -> String {
+    let percent = (used * 100).checked_div(limit).unwrap_or(100).min(100);
+    let class = if percent >= 90 { " class=full" } else { "" };
+    format!("<span class=bar><span{class} style=\"width:{percent}%\"></span></span> {percent}%")
+}
+
+/// The cookie budget: each chunk's `name=value` against the per-line limit (which also covers
+/// the line's attributes), and the session's share of the `Cookie` header against the total.
+fn budget(app: &App, r: &Report) -> String {
+    if r.chunk_bytes.is_empty() {
+        return "<p>No session cookie.</p>".to_owned();
+    }
+    let rows: Vec<String> = r
+        .chunk_bytes
+        .iter()
+        .map(|(name, bytes)| {
+            format!(
+                "<tr><td><code>{}</code></td><td>{}</td><td>{bytes} of {} bytes</td></tr>",
+                esc(name),
+                bar(*bytes, app.max_cookie_bytes),
+                app.max_cookie_bytes
+            )
+        })
+        .collect();
+    format!(
+        "<table id=budget>{}<tr><td>in total</td><td>{}</td><td>{} of {} bytes</td></tr></table>\
+         <p class=muted>Per chunk: its <code>name=value</code> against the limit per \
+         <code>Set-Cookie</code> line (the line's attributes take the rest). In total: the \
+         session's share of the <code>Cookie</code> header.</p>",
+        rows.join(""),
+        bar(r.header_bytes, app.max_total_bytes),
+        r.header_bytes,
+        app.max_total_bytes
+    )
+}
+
+fn render<T: DemoState>(app: &App, r: &Report, notes: &Notes, value: &T, token: &str) -> String {
+    let csrf = format!(
+        "<input type=hidden name=csrf_token value=\"{}\">",
+        esc(token)
+    );
     let who = match &r.name {
         Some(name) => format!(
-            "<p>Signed in as <b id=name>{}</b> ({}).</p>\
-             <form method=post action=/sign-out><button>Sign out</button></form>",
-            esc(name),
-            match r.persistent {
+            "<p>Signed in as <b id=name>{name}</b> ({how}).</p>\
+             <form method=post action=/sign-out>{csrf}<button>Sign out</button></form>\
+             <form method=post action=/sign-out-everywhere>{csrf}<button>Sign out everywhere</button></form>\
+             <p class=muted>Sign out everywhere refuses every session of {name} issued until now, \
+             in every browser and every copy of the cookie, on this node: each node keeps its own \
+             list in memory (a real cluster records revocations in its database and replays them \
+             into every node).</p>",
+            name = esc(name),
+            how = match r.persistent {
                 Some(true) => "remembered: the cookies carry Max-Age and outlive the browser",
                 _ => "for this browser session: the cookies carry no Max-Age",
             }
         ),
-        None => "<form method=post action=/sign-in>\
-                 <input name=name placeholder='your name' maxlength=64 required> \
-                 <label><input type=checkbox name=remember value=1> remember me</label> \
-                 <button>Sign in</button></form>"
-            .to_owned(),
+        None => format!(
+            "<form method=post action=/sign-in>{csrf}\
+             <input name=name placeholder='your name' maxlength=64 required> \
+             <label><input type=checkbox name=remember value=1> remember me</label> \
+             <button>Sign in</button></form>"
+        ),
     };
     let last_writer = match (&r.last_writer, r.schema) {
         (Some(node), _) => esc(node),
@@ -98,22 +214,37 @@ fn render<T: DemoState>(app: &App, r: &Report, notes: &[String], value: &T) -> S
         .take(5)
         .map(|i| format!("<li>#{} {} &times; {}</li>", i.sku, esc(&i.name), i.qty))
         .collect();
+    let line_row = |line: &String, what: &str| {
+        let name = line.split('=').next().unwrap_or_default();
+        format!(
+            "<tr><td><code>{}</code></td><td>{what}</td><td>{} bytes</td></tr>",
+            esc(name),
+            line.len()
+        )
+    };
     let lines: Vec<String> = r
         .lines
         .iter()
         .map(|line| {
-            let name = line.split('=').next().unwrap_or_default();
-            let kind = if line.contains("Max-Age=0") {
-                "deletion"
-            } else {
-                "chunk"
-            };
-            format!(
-                "<tr><td><code>{}</code></td><td>{kind}</td><td>{} bytes</td></tr>",
-                esc(name),
-                line.len()
+            line_row(
+                line,
+                if is_deletion(line) {
+                    "deletion"
+                } else {
+                    "chunk"
+                },
             )
         })
+        .chain(r.flash_lines.iter().map(|line| {
+            line_row(
+                line,
+                if is_deletion(line) {
+                    "flash read: deleted"
+                } else {
+                    "flash message"
+                },
+            )
+        }))
         .collect();
     let response_facts = if r.resealed {
         let why = match &r.reseal_reason {
@@ -122,13 +253,20 @@ fn render<T: DemoState>(app: &App, r: &Report, notes: &[String], value: &T) -> S
         };
         format!("<p>Re-sealed by this response: <b>{why}</b></p>")
     } else if r.lines.is_empty() {
-        "<p>Re-sealed by this response: no (nothing sent)</p>".to_owned()
+        "<p>Re-sealed by this response: no (nothing sent for the session)</p>".to_owned()
     } else {
         "<p>Re-sealed by this response: no (deletions only)</p>".to_owned()
     };
     let notes: String = notes
+        .warn
         .iter()
         .map(|n| format!("<p class=note>{}</p>", esc(n)))
+        .chain(
+            notes
+                .info
+                .iter()
+                .map(|n| format!("<p class=flash>{}</p>", esc(n))),
+        )
         .collect();
     format!(
         r#"<!doctype html>
@@ -139,21 +277,26 @@ body{{font:16px/1.45 system-ui,sans-serif;max-width:46rem;margin:2rem auto;paddi
 h1{{font-size:1.4rem}} h2{{font-size:1.1rem;margin-top:1.6rem}}
 form{{display:inline-block;margin:.2rem .4rem .2rem 0}} button{{padding:.3rem .8rem}}
 table{{border-collapse:collapse}} td{{padding:.15rem .8rem .15rem 0}}
-.note{{background:#fff3cd;padding:.5rem .8rem;border-radius:4px}} code{{font-size:.9em}}
-.muted{{color:#666}}
+.note,.flash{{padding:.5rem .8rem;border-radius:4px}} .note{{background:#fff3cd}} .flash{{background:#d1e7dd}}
+code{{font-size:.9em}} .muted{{color:#666}}
+.bar{{display:inline-block;vertical-align:middle;width:14rem;height:.8rem;background:#e9ecef;border-radius:3px;overflow:hidden}}
+.bar span{{display:block;height:100%;background:#3c8d5f}} .bar span.full{{background:#c0603a}}
 </style></head><body>
 <h1>sealed-session demo <span class=muted>· node {node} · release <span id=release>{release}</span></span></h1>
 {notes}
 <p>Everything below lives in your cookies, sealed with XAES-256-GCM: no server keeps anything.</p>
 <h2>You</h2>
 <p>Visits: <b id=visits>{visits}</b> · last changed by node: <b id=last-writer>{last_writer}</b></p>
+<p class=muted>A page view counts a visit when it is your first, or comes {gap} minutes or more after the session was last written: a reload sends no cookie.</p>
 {who}
 <h2>Cart</h2>
 <p><b id=cart-len>{cart_len}</b> lines, {total_qty} items.</p>
 <ul>{last}</ul>
-<form method=post action="/cart/add?n=1"><button>Add an item</button></form>
-<form method=post action="/cart/add?n=300"><button>Add 300 items</button></form>
-<form method=post action="/cart/clear"><button>Clear the cart</button></form>
+<form method=post action="/cart/add?n=1">{csrf}<button>Add an item</button></form>
+<form method=post action="/cart/add?n=300">{csrf}<button>Add 300 items</button></form>
+<form method=post action="/cart/clear">{csrf}<button>Clear the cart</button></form>
+<h2>Cookie budget</h2>
+{budget}
 <h2>This response</h2>
 {response_facts}
 <p>Chunks: <b id=chunks>{chunks}</b> · key id: <code id=key-id>{key_id}</code> · schema: <b id=schema>{schema}</b> · session id: <code>{session_id}</code></p>
@@ -167,8 +310,10 @@ JSON: <a href=/api/session>/api/session</a>.</p>
         node = esc(&app.node),
         release = app.release.name(),
         visits = r.visits,
+        gap = VISIT_GAP.as_secs() / 60,
         cart_len = r.cart_len,
         last = last.join(""),
+        budget = budget(app, r),
         chunks = r.chunks,
         key_id = r.key_id.as_deref().unwrap_or("-"),
         schema = r.schema.map_or_else(|| "-".to_owned(), |v| v.to_string()),

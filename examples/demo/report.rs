@@ -22,9 +22,21 @@ pub struct Report {
     pub chunks: usize,
     pub resealed: bool,
     pub reseal_reason: Option<String>,
+    /// The session's `Set-Cookie` lines (chunks, then deletions).
     pub lines: Vec<String>,
+    /// The flash cookie's `Set-Cookie` lines, sent after the session's.
+    pub flash_lines: Vec<String>,
     pub deleted: usize,
+    /// Each chunk the browser holds once this response is applied: its name and the bytes of
+    /// its `name=value` pair (what comes back in the `Cookie` header).
+    pub chunk_bytes: Vec<(String, usize)>,
+    /// The session's share of the `Cookie` header (pairs and separators), which the total
+    /// budget limits.
+    pub header_bytes: usize,
     pub open_error: Option<Error>,
+    /// The request carried a session the layer's revocation rule refused (signed out
+    /// everywhere): it was served as none and its cookies deleted.
+    pub revoked: bool,
 }
 
 impl Report {
@@ -49,8 +61,10 @@ pub fn report<T: DemoState>(
     due: Option<String>,
 ) -> Report {
     let sealed: Option<SealedCookies> = session.sealed();
-    let lines = session.set_cookie_headers();
-    let value = session.get();
+    let (lines, flash_lines): (Vec<String>, Vec<String>) = session
+        .set_cookie_headers()
+        .into_iter()
+        .partition(|line| is_session_cookie(&app.cookie_name, cookie_name(line)));
     let metadata = session.metadata();
     let (chunks, key_id, deleted) = match &sealed {
         Some(s) => (
@@ -74,18 +88,41 @@ pub fn report<T: DemoState>(
         }
         None => (0, None, lines.len()),
     };
+    let (chunk_bytes, header_bytes) = match &sealed {
+        Some(s) => {
+            let pairs = s
+                .headers()
+                .iter()
+                .filter(|line| !is_deletion(line))
+                .map(|line| {
+                    let pair = line.split(';').next().unwrap_or_default();
+                    (cookie_name(line).to_owned(), pair.len())
+                })
+                .collect();
+            (pairs, s.cookie_header_bytes())
+        }
+        // Nothing sent for the session: the browser keeps the cookies it sent.
+        None if lines.is_empty() => held_chunks(request, &app.cookie_name),
+        None => (Vec::new(), 0),
+    };
     let schema = metadata.as_ref().map(|m| m.schema_version());
-    let value = value.unwrap_or_default();
+    // Read in place: a cart of thousands of lines is not cloned for a few numbers.
+    let (visits, name, cart_len, last_writer) = session.with(|value| match value {
+        Some(v) => (
+            v.visits(),
+            v.name().map(str::to_owned),
+            v.cart().len(),
+            v.last_writer().map(str::to_owned),
+        ),
+        None => (0, None, 0, None),
+    });
     Report {
-        visits: value.visits(),
-        name: value.name().map(str::to_owned),
-        cart_len: value.cart().len(),
+        visits,
+        name,
+        cart_len,
         // What the cookies hold: a schema-0 value has no room for it (release b drops it
         // until the switch), whatever the value in memory says.
-        last_writer: value
-            .last_writer()
-            .filter(|_| schema.is_some_and(|v| v >= SCHEMA_V1))
-            .map(str::to_owned),
+        last_writer: last_writer.filter(|_| schema.is_some_and(|v| v >= SCHEMA_V1)),
         session_id: metadata.as_ref().map(|m| m.session_id().to_string()),
         key_id,
         schema,
@@ -94,9 +131,54 @@ pub fn report<T: DemoState>(
         resealed: sealed.is_some(),
         reseal_reason: due,
         lines,
+        flash_lines,
         deleted,
+        chunk_bytes,
+        header_bytes,
         open_error: session.open_error(),
+        revoked: session.was_revoked(),
     }
+}
+
+/// The name a `Set-Cookie` line sets.
+fn cookie_name(line: &str) -> &str {
+    line.split('=').next().unwrap_or_default()
+}
+
+/// Whether `name` is the session's cookie or one of its chunks (`name.1`, `name.2`, ...); the
+/// flash cookie (`name-flash`) is not.
+pub fn is_session_cookie(session_cookie: &str, name: &str) -> bool {
+    name.strip_prefix(session_cookie)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+/// A `Set-Cookie` line that deletes its cookie.
+pub fn is_deletion(line: &str) -> bool {
+    line.split(';').any(|a| a.trim() == "Max-Age=0")
+}
+
+/// The session's chunks as the request carried them, in chunk order, and their share of the
+/// `Cookie` header.
+fn held_chunks(request: &HeaderMap, session_cookie: &str) -> (Vec<(String, usize)>, usize) {
+    let cookies = request_cookies(request);
+    let mut chunks: Vec<(usize, String, usize)> = cookies
+        .iter()
+        .filter(|(n, _)| is_session_cookie(session_cookie, n))
+        .map(|(n, v)| {
+            let index = n
+                .strip_prefix(session_cookie)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .map_or(0, |i| i.parse().unwrap_or(usize::MAX));
+            (index, n.to_owned(), n.len() + 1 + v.len())
+        })
+        .collect();
+    chunks.sort();
+    let header_bytes =
+        chunks.iter().map(|c| c.2).sum::<usize>() + 2 * chunks.len().saturating_sub(1);
+    (
+        chunks.into_iter().map(|(_, n, b)| (n, b)).collect(),
+        header_bytes,
+    )
 }
 
 /// Why the request's session is due for a re-seal, read before the handler changes anything.
@@ -122,9 +204,15 @@ pub fn json_of(report: &Report, app: &App) -> Value {
         "chunks": report.chunks,
         "resealed": report.resealed,
         "reseal_reason": report.reseal_reason,
-        "set_cookie_bytes": report.lines.iter().map(String::len).collect::<Vec<_>>(),
+        "set_cookie_bytes": report
+            .lines
+            .iter()
+            .chain(&report.flash_lines)
+            .map(String::len)
+            .collect::<Vec<_>>(),
         "deleted": report.deleted,
         "open_error": report.open_error.as_ref().map(Error::to_string),
+        "revoked": report.revoked,
     })
 }
 
