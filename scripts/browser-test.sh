@@ -2,8 +2,11 @@
 # Browser test: Debian's Chromium (installed when missing), headless, driven over the DevTools
 # protocol (scripts/e2e/browser.py, Python standard library, --remote-debugging-pipe: nothing
 # downloaded), clicks through the demo on a loopback port: a session of 3+ chunk cookies
-# survives a reload whole, and clearing the cart leaves one cookie in Chromium's jar.
-# Screenshots: $CARGO_TARGET_DIR/browser-test.png (and browser-test-grown.png).
+# survives a reload whole (which sends no Set-Cookie), clearing the cart leaves one cookie in
+# Chromium's jar, flash messages show once, every form carries a CSRF token, the security
+# headers hold, and sign-out-everywhere refuses a kept copy of the signed-in cookies.
+# Screenshots, one per stage: $CARGO_TARGET_DIR/browser-test-{1-fresh,2-grown,3-signed-in,
+# 4-signed-out-everywhere}.png.
 set -euo pipefail
 source "$(dirname "$0")/e2e/common.sh"
 
@@ -38,5 +41,4 @@ e2e_log "$("$E2E_CHROMIUM" --version 2>/dev/null) against the demo on 127.0.0.1:
 mkdir -p "$CARGO_TARGET_DIR"
 timeout --foreground 120 python3 "$E2E_ROOT/scripts/e2e/browser.py" \
   --url "http://127.0.0.1:$port/" --chromium "$E2E_CHROMIUM" --log "$dir/chromium.log" \
-  --screenshot "$CARGO_TARGET_DIR/browser-test.png" \
-  --screenshot-grown "$CARGO_TARGET_DIR/browser-test-grown.png"
+  --screenshot-dir "$CARGO_TARGET_DIR"
