@@ -95,3 +95,22 @@ fn valid_after_keeps_each_subject_for_the_longest_lifetime_only() {
     let anonymous = ValidAfter::new(|_: &u32| None, Duration::from_secs(1), 1);
     assert!(!anonymous.is_revoked(&before, &3));
 }
+
+#[test]
+fn valid_after_refuses_the_sessions_of_the_very_second_of_the_sign_out() {
+    let c = codec();
+    let rule = ValidAfter::new(|_: &u32| Some("u".to_owned()), Duration::from_secs(3600), 10);
+    let same_second = c
+        .seal(&1, None, &RequestCookies::new(), at(50))
+        .unwrap()
+        .metadata()
+        .clone();
+    rule.revoke_all("u", at(50)).unwrap();
+    assert!(rule.is_revoked(&same_second, &1));
+    let next_second = c
+        .seal(&1, None, &RequestCookies::new(), at(51))
+        .unwrap()
+        .metadata()
+        .clone();
+    assert!(!rule.is_revoked(&next_second, &1));
+}

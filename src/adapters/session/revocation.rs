@@ -243,7 +243,9 @@ impl<T> ValidAfter<T> {
         }
     }
 
-    /// Refuses every session of `subject` issued before `at` (usually now). Entries older than
+    /// Refuses every session of `subject` issued before `at` (usually now), or in the same
+    /// whole second: session times are whole seconds, so a session issued in that second may
+    /// predate the call and is refused too (a sign-in in that second is refused with it). Entries older than
     /// `max_lifetime` are pruned first; fails with [`Error::RevocationListFull`] when
     /// `capacity` subjects are still held.
     ///
@@ -309,7 +311,9 @@ impl<T: 'static> Revocation<T> for ValidAfter<T> {
         let cutoffs = self.cutoffs.read().unwrap_or_else(PoisonError::into_inner);
         cutoffs
             .get(&subject)
-            .is_some_and(|&cutoff| unix(metadata.issued_at()) < cutoff)
+            // Whole seconds: a session issued in the very second of the sign-out is refused
+            // too (it may predate it), so `revoke_all(subject, now)` covers the caller's own.
+            .is_some_and(|&cutoff| unix(metadata.issued_at()) <= cutoff)
     }
 }
 
