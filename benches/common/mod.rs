@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sealed_session::{Codec, Key, KeyId, Keyring, MAX_TOTAL_BYTES, Mode, RequestCookies};
 
 /// The reference session of issue 3: what a typical web app keeps per user.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct ReferenceSession {
     pub user_id: u64,
     pub email: String,
