@@ -99,7 +99,11 @@ fn valid_after_keeps_each_subject_for_the_longest_lifetime_only() {
 #[test]
 fn valid_after_refuses_the_sessions_of_the_very_second_of_the_sign_out() {
     let c = codec();
-    let rule = ValidAfter::new(|_: &u32| Some("u".to_owned()), Duration::from_secs(3600), 10);
+    let rule = ValidAfter::new(
+        |_: &u32| Some("u".to_owned()),
+        Duration::from_secs(3600),
+        10,
+    );
     let same_second = c
         .seal(&1, None, &RequestCookies::new(), at(50))
         .unwrap()
