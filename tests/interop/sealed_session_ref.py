@@ -443,6 +443,10 @@ class Config:
     def validate(self) -> None:
         if not _TOKEN_RE.fullmatch(self.cookie_name) or len(self.cookie_name) > 200:
             raise SealedSessionError("invalid_config", "cookie name must be 1 to 200 token characters")
+        base, dot, digits = self.cookie_name.rpartition(".")
+        if dot and digits and digits.isascii() and digits.isdigit():
+            # Section 3: a name ending in "." and digits is a chunk name (5.1).
+            raise SealedSessionError("invalid_config", "cookie name ends in '.' and digits")
         if len(self.purpose.encode()) > 255:
             raise SealedSessionError("invalid_config", "purpose longer than 255 bytes")
         if self.mode not in MODES:
@@ -466,6 +470,10 @@ class Config:
         lower = self.cookie_name.lower()
         if lower.startswith("__host-") and (not self.secure or self.path != "/" or self.domain):
             raise SealedSessionError("invalid_config", "__Host- needs Secure, Path=/, no Domain")
+        if lower.startswith("__host-http-") and not self.http_only:
+            raise SealedSessionError("invalid_config", "__Host-Http- needs HttpOnly")
+        if lower.startswith("__http-") and (not self.secure or not self.http_only):
+            raise SealedSessionError("invalid_config", "__Http- needs Secure and HttpOnly")
         if lower.startswith("__secure-") and not self.secure:
             raise SealedSessionError("invalid_config", "__Secure- needs Secure")
         if self.same_site == "None" and not self.secure:
