@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::{Session, State};
+use super::{Session, State, cookies_named};
 use crate::{Codec, Error, Expiry, RequestCookies};
 
 /// The messages of one flash cookie.
@@ -60,15 +60,7 @@ impl FlashState {
         now: std::time::SystemTime,
     ) -> Self {
         let name = codec.cookie_name();
-        let request_cookies = request
-            .iter()
-            .filter(|(n, _)| {
-                n.strip_prefix(name)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-            })
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let request_cookies = cookies_named(request, name);
         let present = !request_cookies.is_empty();
         // A flash cookie that does not open (tampered, expired) is simply no messages.
         let incoming = codec

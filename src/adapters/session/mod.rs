@@ -287,15 +287,7 @@ impl<T> Session<T> {
         T: DeserializeOwned,
     {
         let name = codec.cookie_name();
-        let request_cookies = request
-            .iter()
-            .filter(|(n, _)| {
-                n.strip_prefix(name)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-            })
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let request_cookies = cookies_named(request, name);
         let (value, metadata, open_error) = match codec.open(request, now) {
             // Opened only through the skew allowance: ended here, and not re-sealable.
             Ok(Some(opened)) if opened.metadata.past_deadline() => (None, None, None),
@@ -382,4 +374,24 @@ impl<T> Session<T> {
     pub fn open_error(&self) -> Option<Error> {
         self.touch().open_error.clone()
     }
+}
+
+/// The request's cookies named `name` or `name.<anything>` (the session's name and its chunk
+/// names), as one `Cookie` header, so every seal can delete the chunks the browser no longer
+/// needs. One string, grown in place.
+fn cookies_named(request: &RequestCookies<'_>, name: &str) -> String {
+    let mut out = String::new();
+    let ours = request.iter().filter(|(n, _)| {
+        n.strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    });
+    for (n, v) in ours {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(n);
+        out.push('=');
+        out.push_str(v);
+    }
+    out
 }
