@@ -256,9 +256,6 @@ fn five_chunks(codec: &Codec<LargeSession>, start: usize) -> (LargeSession, Vec<
 struct Setup {
     cases: Vec<Case>,
     reference: Codec<ReferenceSession>,
-    /// The flash codec the layer builds next to the session's (same keyring, its own name and
-    /// purpose): `FlashState::open` opens it on every request.
-    flash: Codec<Vec<String>>,
     large: Codec<LargeSession>,
     large_small_chunks: Codec<LargeSession>,
     one_cookie: HeaderMap,
@@ -287,11 +284,6 @@ fn setup() -> Setup {
     assert_eq!(sealed.chunk_count(), 1);
     let one = browser_cookies(&pairs(sealed.headers()));
     let none = browser_cookies("");
-    let flash = Codec::builder(keyring())
-        .cookie_name(&format!("{}-flash", reference.cookie_name()))
-        .purpose(&format!("{}/flash", reference.purpose()))
-        .build()
-        .unwrap();
 
     // Five cookies at the default per-cookie limit (4000 bytes), the total budget raised to
     // let them through; and five at 1024 bytes per cookie, to separate per-chunk from per-byte.
@@ -369,7 +361,6 @@ fn setup() -> Setup {
     Setup {
         cases,
         reference,
-        flash,
         large,
         large_small_chunks,
         one_cookie: headers_of(&one),
@@ -493,15 +484,6 @@ fn parts(setup: &Setup) -> Vec<Op<'_>> {
             Some(label),
             move |n| timed(n, || (), |()| request_cookies(headers).iter().count()),
         ));
-        // `FlashState::open` replicated through the public API: a filtered copy of the flash
-        // cookie's pairs (none here) and the flash codec's open (a scan for its name).
-        ops.push(op("layer-parts", "flash-open", Some(label), move |n| {
-            timed(
-                n,
-                || (),
-                |()| flash_open(&setup.flash, &request_cookies(headers), now),
-            )
-        }));
         macro_rules! open_and_session {
             ($codec:expr) => {{
                 let codec = $codec;
@@ -512,9 +494,10 @@ fn parts(setup: &Setup) -> Vec<Op<'_>> {
                         |()| codec.open(&request_cookies(headers), now).unwrap().unwrap(),
                     )
                 }));
-                // `Session::for_layer` without the flash open: the codec's open, the filtered
-                // copy of the session's pairs (the `request_cookies` String), the
-                // `Arc<Mutex<State>>`, the codec clone; dropped at the end, as a request does.
+                // `Session::for_layer` without its flash check: the one scan of the header,
+                // the codec's open of what it found, the `Arc<Mutex<State>>`, the codec clone;
+                // dropped at the end, as a request does. (The layer notices a flash cookie in
+                // the same scan and opens it only when there is one; there is none here.)
                 ops.push(op(
                     "layer-parts",
                     "session-from-cookies",
@@ -625,32 +608,6 @@ fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
-}
-
-/// What `FlashState::open` does for a request (src/adapters/session/flash.rs:56-80), minus
-/// the codec clone: the flash cookie's pairs copied, then the flash codec's open.
-fn flash_open(
-    codec: &Codec<Vec<String>>,
-    request: &RequestCookies<'_>,
-    now: SystemTime,
-) -> (String, Vec<String>) {
-    let name = codec.cookie_name();
-    let pairs = request
-        .iter()
-        .filter(|(n, _)| {
-            n.strip_prefix(name)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-        })
-        .map(|(n, v)| format!("{n}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let incoming = codec
-        .open(request, now)
-        .ok()
-        .flatten()
-        .map(|o| o.session)
-        .unwrap_or_default();
-    (pairs, incoming)
 }
 
 /// The headers axum's `&'static str` response carries before the layer adds its own.
@@ -789,9 +746,9 @@ fn tables(
     let part = |name: &str, label: &str| med(&format!("layer-parts/{name}/{label}"));
     let clock = med("layer-parts/clock-read");
     println!(
-        "| case | added | clock | Codec::open | Session bookkeeping | flash open | response headers | seal (update) | axum/tower plumbing (rest) |"
+        "| case | added | clock | Codec::open | Session bookkeeping | response headers | seal (update) | axum/tower plumbing (rest) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let rows = [
         ("read-1-cookie", "1-cookie", false),
         ("write-1-cookie", "1-cookie", true),
@@ -802,7 +759,6 @@ fn tables(
         let open = part("codec-open", label);
         let session = part("session-from-cookies", label);
         let bookkeeping = session.zip(open).map(|(s, o)| s - o);
-        let flash = part("flash-open", label);
         let (response, seal) = if write {
             (
                 part("response-headers-write", label),
@@ -812,17 +768,16 @@ fn tables(
             (part("response-headers-read", label), Some(0.0))
         };
         let added = added_interleaved.get(id).copied().flatten();
-        let explained = [clock, session, flash, response, seal]
+        let explained = [clock, session, response, seal]
             .into_iter()
             .sum::<Option<f64>>();
         let rest = added.zip(explained).map(|(a, e)| a - e);
         println!(
-            "| {id} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {id} | {} | {} | {} | {} | {} | {} | {} |",
             us(added),
             us(clock),
             us(open),
             us(bookkeeping),
-            us(flash),
             us(response),
             if write { us(seal) } else { "—".into() },
             us(rest),

@@ -51,6 +51,33 @@ fn chunk_index(base: &str, name: &str) -> Option<usize> {
     (index < MAX_CHUNKS).then_some(index)
 }
 
+/// Which of a session's chunk names a request carried (indices 0 to [`MAX_CHUNKS`] - 1), without
+/// their values: all a later write needs to delete the chunks the browser no longer needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ChunkSet(u16);
+
+const _: () = assert!(MAX_CHUNKS <= u16::BITS as usize);
+
+impl ChunkSet {
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The names as a `Cookie` header with empty values (`s=; s.1=`), the form the codec's
+    /// `seal` and `clear` read the request's chunks from.
+    pub(crate) fn cookie_header(self, base: &str) -> String {
+        let mut out = String::new();
+        for i in (0..MAX_CHUNKS).filter(|&i| self.0 & (1 << i) != 0) {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            push_chunk_name(&mut out, base, i);
+            out.push('=');
+        }
+        out
+    }
+}
+
 /// Most cookies kept per chunk name. Several cookies of one name reach the server when a
 /// sibling subdomain plants one with a narrower path (cookie tossing); a few are enough to find
 /// the one that belongs to the head chunk, and the cap bounds the work.
@@ -67,20 +94,32 @@ pub(crate) struct Slots<'a> {
 impl<'a> Slots<'a> {
     /// Collects the chunk-named cookies: one scan, no allocation.
     pub(crate) fn collect(cookies: &RequestCookies<'a>, base: &str) -> Self {
+        Self::collect_with(cookies, base, |_, _| {})
+    }
+
+    /// Like [`collect`](Self::collect), handing every other cookie to `other` in the same scan
+    /// (the adapters find the flash cookie this way instead of scanning the header again).
+    pub(crate) fn collect_with(
+        cookies: &RequestCookies<'a>,
+        base: &str,
+        mut other: impl FnMut(&'a str, &'a str),
+    ) -> Self {
         let mut slots = Slots::default();
         let mut cookies_seen = 0usize;
         for (name, value) in cookies.iter() {
-            if let Some(i) = chunk_index(base, name) {
-                if let Some(free) = slots.values[i].get_mut(slots.counts[i]) {
-                    *free = Some(value);
-                }
-                slots.counts[i] += 1;
-                // Every cookie of the session's names counts toward the budget, ignored or not.
-                slots.header_bytes = slots
-                    .header_bytes
-                    .saturating_add(name.len() + 1 + value.len());
-                cookies_seen += 1;
+            let Some(i) = chunk_index(base, name) else {
+                other(name, value);
+                continue;
+            };
+            if let Some(free) = slots.values[i].get_mut(slots.counts[i]) {
+                *free = Some(value);
             }
+            slots.counts[i] += 1;
+            // Every cookie of the session's names counts toward the budget, ignored or not.
+            slots.header_bytes = slots
+                .header_bytes
+                .saturating_add(name.len() + 1 + value.len());
+            cookies_seen += 1;
         }
         slots.header_bytes = slots
             .header_bytes
@@ -101,6 +140,11 @@ impl<'a> Slots<'a> {
     /// Indices of the chunk names the request carries.
     pub(crate) fn present(&self) -> impl Iterator<Item = usize> + Clone + '_ {
         (0..MAX_CHUNKS).filter(|&i| self.counts[i] > 0)
+    }
+
+    /// The chunk names the request carries, without their values.
+    pub(crate) fn held(&self) -> ChunkSet {
+        ChunkSet(self.present().fold(0, |bits, i| bits | 1 << i))
     }
 
     /// Bytes these cookies take in the request's `Cookie` header (`name=value` and separators),
@@ -351,6 +395,20 @@ pub(crate) fn push_chunk_name(out: &mut String, base: &str, index: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn held_chunk_names_come_back_as_a_header_without_values() {
+        let request = RequestCookies::from_header("s.2=b; x=1; s=a; s.x=9; s.15=c; s.2=d");
+        let mut others = Vec::new();
+        let slots = Slots::collect_with(&request, "s", |n, v| others.push((n, v)));
+        assert_eq!(others, [("x", "1"), ("s.x", "9")]);
+        let header = slots.held().cookie_header("s");
+        assert_eq!(header, "s=; s.2=; s.15=");
+        let again = Slots::collect(&RequestCookies::from_header(&header), "s");
+        assert_eq!(again.held(), slots.held());
+        assert!(ChunkSet::default().is_empty());
+        assert_eq!(ChunkSet::default().cookie_header("s"), "");
+    }
 
     #[test]
     fn chunk_names_are_canonical_and_bounded() {

@@ -241,6 +241,44 @@ impl fmt::Display for ChunkError {
 }
 
 impl Error {
+    /// A short, stable `snake_case` name of the failure (`"authentication"`, `"unknown_key"`,
+    /// `"chunks_missing"`...), for log fields and metric labels: it holds nothing about the
+    /// value, only which kind of error this is.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sealed_session::{ChunkError, Error};
+    ///
+    /// assert_eq!(Error::Authentication.kind(), "authentication");
+    /// assert_eq!(Error::Chunks(ChunkError::MixedGeneration).kind(), "chunks_mixed_generation");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Authentication => "authentication",
+            Error::Malformed { .. } => "malformed",
+            Error::UnknownKey { .. } => "unknown_key",
+            Error::RetiredKey { .. } => "retired_key",
+            Error::Expired { .. } => "expired",
+            Error::NotYetValid => "not_yet_valid",
+            Error::Chunks(ChunkError::Missing { .. }) => "chunks_missing",
+            Error::Chunks(ChunkError::Duplicate { .. }) => "chunks_duplicate",
+            Error::Chunks(ChunkError::Extra { .. }) => "chunks_extra",
+            Error::Chunks(ChunkError::MixedGeneration) => "chunks_mixed_generation",
+            Error::Chunks(ChunkError::TooMany { .. }) => "chunks_too_many",
+            Error::TooLarge { .. } => "too_large",
+            Error::NoSealingKey => "no_sealing_key",
+            Error::Serialization { .. } => "serialization",
+            Error::UnknownSchema { .. } => "unknown_schema",
+            Error::OverwriteRefused { .. } => "overwrite_refused",
+            Error::SessionCleared => "session_cleared",
+            Error::RevocationListFull { .. } => "revocation_list_full",
+            Error::InvalidKeyring { .. } => "invalid_keyring",
+            Error::InvalidConfig { .. } => "invalid_config",
+            Error::Randomness => "randomness",
+        }
+    }
+
     /// Whether the cookies whose opening failed with this error can be deleted without losing
     /// anything: every node would agree they never open (tampered, malformed, expired, under a
     /// retired key, or broken chunks). For the other failures another node, a later request or

@@ -97,6 +97,8 @@ pub use adapters::axum;
 pub use adapters::clock::{Clock, ManualClock};
 #[cfg(feature = "http")]
 pub use adapters::http;
+#[cfg(all(feature = "metrics", any(feature = "axum", feature = "actix")))]
+pub use adapters::metrics;
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub use adapters::session::cross_site::{CrossSite, CrossSiteRefusal, CrossSiteRequest};
 #[cfg(any(feature = "axum", feature = "actix"))]

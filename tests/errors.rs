@@ -537,3 +537,50 @@ fn a_payload_of_a_longer_type_is_a_serialization_error_too() {
         "{result:?}"
     );
 }
+
+#[test]
+fn every_error_kind_is_a_distinct_snake_case_name() {
+    let errors = [
+        Error::Authentication,
+        Error::Malformed { reason: "x" },
+        Error::UnknownKey {
+            key_id: KeyId::new(1),
+        },
+        Error::RetiredKey {
+            key_id: KeyId::new(1),
+        },
+        Error::Expired { at: UNIX_EPOCH },
+        Error::NotYetValid,
+        Error::Chunks(ChunkError::Missing { index: 1 }),
+        Error::Chunks(ChunkError::Duplicate { index: 1 }),
+        Error::Chunks(ChunkError::Extra { index: 1 }),
+        Error::Chunks(ChunkError::MixedGeneration),
+        Error::Chunks(ChunkError::TooMany { count: 20, max: 16 }),
+        Error::TooLarge {
+            needed: 2,
+            budget: 1,
+        },
+        Error::NoSealingKey,
+        Error::Serialization { reason: "x" },
+        Error::UnknownSchema { version: 9 },
+        Error::OverwriteRefused {
+            cause: Box::new(Error::NotYetValid),
+        },
+        Error::SessionCleared,
+        Error::RevocationListFull { capacity: 1 },
+        Error::InvalidKeyring {
+            entry: 0,
+            reason: "x",
+        },
+        Error::InvalidConfig { reason: "x" },
+        Error::Randomness,
+    ];
+    let kinds: std::collections::BTreeSet<&str> = errors.iter().map(Error::kind).collect();
+    assert_eq!(kinds.len(), errors.len(), "{kinds:?}");
+    for kind in kinds {
+        assert!(
+            kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "{kind}"
+        );
+    }
+}

@@ -1,8 +1,8 @@
 //! The sealed-session demo: an axum app whose whole session lives in sealed cookies.
 //!
 //! ```sh
-//! cargo run --example demo --features axum            # http://127.0.0.1:8080
-//! cargo run --example demo --features axum -- --port 9000
+//! cargo run --example demo --features axum,metrics    # http://127.0.0.1:8080 (and /metrics)
+//! cargo run --example demo --features axum -- --port 9000   # without /metrics
 //! ```
 //!
 //! The page shows the session (visit count, a signed-in name, a cart, the node that last
@@ -14,7 +14,8 @@
 //! Files: `main.rs` (routes, start-up), `config.rs` (the environment), `session_type.rs` (the
 //! session type's two layouts and the releases), `changes.rs` (changes and their failures),
 //! `report.rs` (what a response did), `api.rs` (JSON), `page.rs` and `forms.rs` (HTML),
-//! `security.rs` (the headers every response carries).
+//! `security.rs` (the headers every response carries), `metrics.rs` (`GET /metrics`, with the
+//! `metrics` feature: the layer's signals in Prometheus' text format).
 //!
 //! # Configuration (environment)
 //!
@@ -172,6 +173,8 @@ mod api;
 mod changes;
 mod config;
 mod forms;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod page;
 mod report;
 mod security;
@@ -243,6 +246,15 @@ fn router<T: DemoState>(codec: Codec<T>, app: App) -> Router {
         .with_state(Arc::new(app))
 }
 
+/// The routes outside the session layer: `/metrics` when built with the `metrics` feature.
+fn outside_the_session() -> Router {
+    #[cfg(feature = "metrics")]
+    if let Some(routes) = metrics::routes() {
+        return routes;
+    }
+    Router::new()
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match configure() {
@@ -281,7 +293,7 @@ async fn serve<T: DemoState>(
         keys.join(", "),
         app.key_note
     );
-    let served = axum::serve(listener, router(codec, app))
+    let served = axum::serve(listener, router(codec, app).merge(outside_the_session()))
         .with_graceful_shutdown(shutdown())
         .await;
     match served {

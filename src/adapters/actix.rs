@@ -259,16 +259,20 @@ where
             );
         }
         let value = |name| request.headers().get(name).map(HeaderValue::as_bytes);
-        let checked = self.config.cross_site.check(&CrossSiteRequest {
-            method: request.method().as_str(),
-            path: request.path(),
-            sec_fetch_site: value("sec-fetch-site"),
-            origin: value(ORIGIN.as_str()),
-            host: request_host(
-                request.uri().authority().map(|a| a.as_str()),
-                value(HOST.as_str()),
-            ),
-        });
+        let method = request.method().as_str();
+        let checked = match self.config.cross_site.inspects(method) {
+            false => Ok(()),
+            true => self.config.cross_site.check(&CrossSiteRequest {
+                method,
+                path: request.path(),
+                sec_fetch_site: value("sec-fetch-site"),
+                origin: value(ORIGIN.as_str()),
+                host: request_host(
+                    request.uri().authority().map(|a| a.as_str()),
+                    value(HOST.as_str()),
+                ),
+            }),
+        };
         if let Err(refusal) = checked {
             // Before the session is opened: the handler never runs, nothing is written.
             let forbidden = HttpResponse::Forbidden()

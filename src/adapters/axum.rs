@@ -208,7 +208,7 @@ impl<S, T> Layer<S> for SessionLayer<T> {
     fn layer(&self, inner: S) -> Self::Service {
         SessionService {
             inner,
-            config: self.config.clone(),
+            config: Arc::new(self.config.clone()),
         }
     }
 }
@@ -229,14 +229,16 @@ impl<S, T> Layer<S> for SessionLayer<T> {
 /// ```
 pub struct SessionService<S, T> {
     inner: S,
-    config: LayerConfig<T>,
+    /// Shared: axum clones the service for every request, and one `Arc` is cheaper to clone
+    /// than the configuration's own.
+    config: Arc<LayerConfig<T>>,
 }
 
 impl<S: Clone, T> Clone for SessionService<S, T> {
     fn clone(&self) -> Self {
         SessionService {
             inner: self.inner.clone(),
-            config: self.config.clone(),
+            config: Arc::clone(&self.config),
         }
     }
 }
@@ -274,19 +276,23 @@ where
         }
         let headers = request.headers();
         let value = |name| headers.get(name).map(::http::HeaderValue::as_bytes);
-        let checked = self.config.cross_site.check(&CrossSiteRequest {
-            method: request.method().as_str(),
-            path: request.uri().path(),
-            sec_fetch_site: value("sec-fetch-site"),
-            origin: value(ORIGIN.as_str()),
-            host: request_host(
-                request
-                    .uri()
-                    .authority()
-                    .map(::http::uri::Authority::as_str),
-                value(HOST.as_str()),
-            ),
-        });
+        let method = request.method().as_str();
+        let checked = match self.config.cross_site.inspects(method) {
+            false => Ok(()),
+            true => self.config.cross_site.check(&CrossSiteRequest {
+                method,
+                path: request.uri().path(),
+                sec_fetch_site: value("sec-fetch-site"),
+                origin: value(ORIGIN.as_str()),
+                host: request_host(
+                    request
+                        .uri()
+                        .authority()
+                        .map(::http::uri::Authority::as_str),
+                    value(HOST.as_str()),
+                ),
+            }),
+        };
         if let Err(refusal) = checked {
             // Before the session is opened: the handler never runs, nothing is written.
             return Box::pin(async move { Ok(forbidden(refusal)) });

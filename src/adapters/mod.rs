@@ -12,6 +12,8 @@ pub mod clock;
 pub mod http;
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub(crate) mod layer;
+#[cfg(all(feature = "metrics", any(feature = "axum", feature = "actix")))]
+pub mod metrics;
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub mod session;
 

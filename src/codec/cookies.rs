@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::opening::OpenedEnvelope;
 use super::{Codec, Start};
+use crate::chunk::Slots;
 use crate::cookie::RequestCookies;
 use crate::error::Error;
 use crate::expiry::Lifetime;
@@ -193,6 +194,28 @@ impl<T: DeserializeOwned> Codec<T> {
         now: SystemTime,
     ) -> Result<Option<Opened<T>>, Error> {
         self.open_cookies(request, to_unix(now))?
+            .map(|envelope| envelope.deserialize(self))
+            .transpose()
+    }
+
+    /// Collects the session's chunk cookies from `request` in one scan, handing every other
+    /// cookie to `other`: the adapters' layers find their flash cookie in the same pass. The
+    /// returned [`Slots`] open with [`open_collected`](Self::open_collected).
+    pub(crate) fn collect<'a>(
+        &self,
+        request: &RequestCookies<'a>,
+        other: impl FnMut(&'a str, &'a str),
+    ) -> Slots<'a> {
+        Slots::collect_with(request, &self.shared.cookie_name, other)
+    }
+
+    /// [`open`](Self::open) over the chunk cookies [`collect`](Self::collect) found.
+    pub(crate) fn open_collected(
+        &self,
+        slots: &Slots<'_>,
+        now: SystemTime,
+    ) -> Result<Option<Opened<T>>, Error> {
+        self.open_slots(slots, to_unix(now))?
             .map(|envelope| envelope.deserialize(self))
             .transpose()
     }

@@ -52,8 +52,16 @@ impl<T> Codec<T> {
         request: &RequestCookies<'_>,
         now: u64,
     ) -> Result<Option<OpenedEnvelope>, Error> {
+        self.open_slots(&Slots::collect(request, &self.shared.cookie_name), now)
+    }
+
+    /// [`open_cookies`](Self::open_cookies) over chunk cookies already collected.
+    pub(super) fn open_slots(
+        &self,
+        slots: &Slots<'_>,
+        now: u64,
+    ) -> Result<Option<OpenedEnvelope>, Error> {
         let s = &*self.shared;
-        let slots = Slots::collect(request, &s.cookie_name);
         if slots.is_empty() {
             return Ok(None);
         }

@@ -15,6 +15,10 @@ use sealed_session::{
 
 pub mod cross_site;
 pub use cross_site::*;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(feature = "metrics")]
+pub use self::metrics::*;
 
 /// The session every case uses: a counter.
 pub type Counter = u32;
@@ -313,6 +317,8 @@ macro_rules! all_cases {
             a_csrf_token_round_trips_and_another_sessions_token_is_refused,
             a_csrf_token_survives_a_key_rotation,
         );
+        #[cfg(feature = "metrics")]
+        $crate::all_cases!(@each $f; the_layer_reports_opens_writes_rotation_and_refusals);
     };
     (@each $f:ty; $($case:ident),* $(,)?) => {
         $(

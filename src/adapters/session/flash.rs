@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use super::{Session, State, cookies_named};
+use super::{Session, State};
+use crate::chunk::ChunkSet;
 use crate::{Codec, Error, Expiry, RequestCookies};
 
 /// The messages of one flash cookie.
@@ -39,12 +40,10 @@ pub(crate) fn flash_codec<T>(session: &Codec<T>) -> Option<Codec<Flashes>> {
 /// A request's flash cookie and what the response does with it.
 pub(crate) struct FlashState {
     codec: Codec<Flashes>,
-    /// The flash cookie's pairs, so the response can delete exactly them.
-    request_cookies: String,
+    /// The flash cookie's chunk names the request carried, so the response deletes exactly them.
+    held: ChunkSet,
     /// What the request carried (empty when nothing, or nothing that opened).
     incoming: Flashes,
-    /// Whether the request carried a flash cookie at all.
-    present: bool,
     /// Whether the handler read the incoming messages (they are then deleted).
     taken: bool,
     /// Messages for the next request, sealed as they are added.
@@ -54,39 +53,47 @@ pub(crate) struct FlashState {
 }
 
 impl FlashState {
+    /// The request's flash cookie; `seen` is whether the session's scan of the header met a
+    /// cookie of the flash name at all. Most requests carry none, and then the header is not
+    /// scanned again.
     pub(crate) fn open(
         codec: &Codec<Flashes>,
         request: &RequestCookies<'_>,
         now: std::time::SystemTime,
+        seen: bool,
     ) -> Self {
-        let name = codec.cookie_name();
-        let request_cookies = cookies_named(request, name);
-        let present = !request_cookies.is_empty();
-        // A flash cookie that does not open (tampered, expired) is simply no messages.
-        let incoming = codec
-            .open(request, now)
-            .ok()
-            .flatten()
-            .map(|o| o.session)
-            .unwrap_or_default();
+        let (held, incoming) = if seen {
+            let slots = codec.collect(request, |_, _| {});
+            // A flash cookie that does not open (tampered, expired) is simply no messages.
+            let incoming = codec.open_collected(&slots, now).ok().flatten();
+            (
+                slots.held(),
+                incoming.map(|o| o.session).unwrap_or_default(),
+            )
+        } else {
+            (ChunkSet::default(), Flashes::new())
+        };
         FlashState {
             codec: codec.clone(),
-            request_cookies,
+            held,
             incoming,
-            present,
             taken: false,
             outgoing: None,
             carried: 0,
         }
     }
 
+    fn held_cookies(&self) -> String {
+        self.held.cookie_header(self.codec.cookie_name())
+    }
+
     /// The flash cookie's `Set-Cookie` lines for the response.
     pub(crate) fn lines(&self) -> Vec<String> {
         match &self.outgoing {
             Some((_, lines)) => lines.clone(),
-            None if self.taken && self.present => self
+            None if self.taken && !self.held.is_empty() => self
                 .codec
-                .clear(&RequestCookies::from_header(&self.request_cookies)),
+                .clear(&RequestCookies::from_header(&self.held_cookies())),
             None => Vec::new(),
         }
     }
@@ -144,7 +151,7 @@ impl<T> Session<T> {
         let sealed = flash.codec.seal(
             &messages,
             None,
-            &RequestCookies::from_header(&flash.request_cookies),
+            &RequestCookies::from_header(&flash.held_cookies()),
             now,
         )?;
         flash.outgoing = Some((messages, sealed.into_headers()));
@@ -177,7 +184,8 @@ impl<T> Session<T> {
                 if let Some((messages, _)) = flash.outgoing.take() {
                     let rest: Flashes = messages.into_iter().skip(carried).collect();
                     if !rest.is_empty() {
-                        let request = RequestCookies::from_header(&flash.request_cookies);
+                        let held = flash.held_cookies();
+                        let request = RequestCookies::from_header(&held);
                         if let Ok(sealed) = flash.codec.seal(&rest, None, &request, now) {
                             flash.outgoing = Some((rest, sealed.into_headers()));
                         }

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use serde::de::DeserializeOwned;
 
+use crate::chunk::{ChunkSet, Slots};
 use crate::{Codec, Error, Metadata, RequestCookies, SealedCookies};
 
 pub(crate) mod cross_site;
@@ -97,9 +98,9 @@ pub struct Session<T> {
 struct State<T> {
     codec: Codec<T>,
     now: SystemTime,
-    /// The request's cookies that may belong to the session (its name and chunk names), as one
-    /// `Cookie` header, kept so every seal can delete chunks the browser no longer needs.
-    request_cookies: String,
+    /// The session's chunk names the request carried (names only), so every seal can delete
+    /// chunks the browser no longer needs.
+    held: ChunkSet,
     value: Option<T>,
     metadata: Option<Metadata>,
     open_error: Option<Error>,
@@ -178,11 +179,16 @@ impl<T> Session<T> {
     where
         T: DeserializeOwned,
     {
-        let session = Self::from_cookies(codec, request, now);
+        // One scan of the header finds the session's chunks and notices a flash cookie.
+        let mut flash_seen = false;
+        let slots = codec.collect(request, |name, _| {
+            flash_seen |= flash.is_some_and(|f| is_named(name, f.cookie_name()));
+        });
+        let session = Self::opened(codec, &slots, now);
         {
             let mut state = session.lock();
             state.used = false;
-            state.flash = flash.map(|codec| FlashState::open(codec, request, now));
+            state.flash = flash.map(|codec| FlashState::open(codec, request, now, flash_seen));
         }
         session
     }
@@ -201,11 +207,13 @@ impl<T> Session<T> {
         if revoked {
             let lines = state
                 .codec
-                .clear(&RequestCookies::from_header(&state.request_cookies));
+                .clear(&RequestCookies::from_header(&state.held_cookies()));
             state.value = None;
             state.metadata = None;
             state.write = Write::Cleared(lines);
             state.revoked = true;
+            #[cfg(feature = "metrics")]
+            crate::adapters::metrics::revoked();
         }
     }
 
@@ -286,9 +294,18 @@ impl<T> Session<T> {
     where
         T: DeserializeOwned,
     {
-        let name = codec.cookie_name();
-        let request_cookies = cookies_named(request, name);
-        let (value, metadata, open_error) = match codec.open(request, now) {
+        Self::opened(codec, &codec.collect(request, |_, _| {}), now)
+    }
+
+    /// A session of the chunk cookies `slots` holds, opened at `now`.
+    fn opened(codec: &Codec<T>, slots: &Slots<'_>, now: SystemTime) -> Self
+    where
+        T: DeserializeOwned,
+    {
+        let result = codec.open_collected(slots, now);
+        #[cfg(feature = "metrics")]
+        crate::adapters::metrics::opened(&result);
+        let (value, metadata, open_error) = match result {
             // Opened only through the skew allowance: ended here, and not re-sealable.
             Ok(Some(opened)) if opened.metadata.past_deadline() => (None, None, None),
             Ok(Some(opened)) => (Some(opened.session), Some(opened.metadata), None),
@@ -299,7 +316,7 @@ impl<T> Session<T> {
             state: Arc::new(Mutex::new(State {
                 codec: codec.clone(),
                 now,
-                request_cookies,
+                held: slots.held(),
                 value,
                 metadata,
                 open_error,
@@ -376,22 +393,16 @@ impl<T> Session<T> {
     }
 }
 
-/// The request's cookies named `name` or `name.<anything>` (the session's name and its chunk
-/// names), as one `Cookie` header, so every seal can delete the chunks the browser no longer
-/// needs. One string, grown in place.
-fn cookies_named(request: &RequestCookies<'_>, name: &str) -> String {
-    let mut out = String::new();
-    let ours = request.iter().filter(|(n, _)| {
-        n.strip_prefix(name)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-    });
-    for (n, v) in ours {
-        if !out.is_empty() {
-            out.push_str("; ");
-        }
-        out.push_str(n);
-        out.push('=');
-        out.push_str(v);
+impl<T> State<T> {
+    /// The session's chunk names the request carried, as the `Cookie` header the codec's
+    /// `seal` and `clear` read them from.
+    fn held_cookies(&self) -> String {
+        self.held.cookie_header(self.codec.cookie_name())
     }
-    out
+}
+
+/// Whether `name` is `base` or one of its chunk names (`base.<anything>`).
+fn is_named(name: &str, base: &str) -> bool {
+    name.strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }

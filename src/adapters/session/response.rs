@@ -72,11 +72,16 @@ fn flush<T: Serialize>(state: &mut State<T>) {
     if !matches!(state.write, Write::Nothing) {
         return;
     }
-    let request = RequestCookies::from_header(&state.request_cookies);
+    let held = state.held_cookies();
+    let request = RequestCookies::from_header(&held);
     if let (Some(value), Some(metadata)) = (&state.value, &state.metadata) {
         if metadata.reseal_due()
             && let Ok(sealed) = state.codec.seal(value, Some(metadata), &request, state.now)
         {
+            #[cfg(feature = "metrics")]
+            if let Some(reason) = metadata.reseal_reason() {
+                crate::adapters::metrics::resealed(reason);
+            }
             state.metadata = Some(sealed.metadata().clone());
             state.write = Write::Sealed(sealed);
         }
@@ -185,6 +190,10 @@ impl<T: Serialize> Session<T> {
         } else {
             self.set_cookie_headers()
         };
+        #[cfg(feature = "metrics")]
+        if !set_cookie.is_empty() {
+            self.report_write();
+        }
         let cache_control = if set_cookie.is_empty() {
             None
         } else {
@@ -195,6 +204,20 @@ impl<T: Serialize> Session<T> {
             set_cookie,
             cache_control,
             vary,
+        }
+    }
+
+    /// Reports what this response writes for the session itself (flash cookies aside).
+    #[cfg(feature = "metrics")]
+    fn report_write(&self) {
+        let state = self.lock();
+        match &state.write {
+            Write::Sealed(sealed) => crate::adapters::metrics::sealed(
+                sealed.cookie_header_bytes(),
+                state.codec.max_total_bytes(),
+            ),
+            Write::Cleared(_) => crate::adapters::metrics::cleared(),
+            Write::Nothing => {}
         }
     }
 }

@@ -15,6 +15,8 @@ impl<T> State<T> {
             Some(cause)
                 if !cause.cookies_are_dead() && !matches!(self.write, Write::Cleared(_)) =>
             {
+                #[cfg(feature = "metrics")]
+                crate::adapters::metrics::overwrite_refused(cause);
                 Err(Error::OverwriteRefused {
                     cause: Box::new(cause.clone()),
                 })
@@ -33,7 +35,7 @@ impl<T> State<T> {
         let sealed = self.codec.seal(
             &value,
             self.metadata.as_ref(),
-            &RequestCookies::from_header(&self.request_cookies),
+            &RequestCookies::from_header(&self.held_cookies()),
             self.now,
         )?;
         self.metadata = Some(sealed.metadata().clone());
@@ -67,7 +69,7 @@ impl<T> Session<T> {
         let mut state = self.touch();
         let lines = state
             .codec
-            .clear(&RequestCookies::from_header(&state.request_cookies));
+            .clear(&RequestCookies::from_header(&state.held_cookies()));
         state.value = None;
         state.metadata = None;
         state.write = Write::Cleared(lines);
@@ -109,7 +111,7 @@ impl<T: Serialize> Session<T> {
         let sealed = state.codec.seal_new(
             &value,
             lifetime,
-            &RequestCookies::from_header(&state.request_cookies),
+            &RequestCookies::from_header(&state.held_cookies()),
             state.now,
         )?;
         state.metadata = Some(sealed.metadata().clone());

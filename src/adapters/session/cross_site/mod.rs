@@ -255,6 +255,23 @@ impl CrossSite {
         self.exempt.iter().map(String::as_str)
     }
 
+    /// Whether [`check`](Self::check) looks at the headers of a request with this method:
+    /// not for the safe methods, nor when the check is off. The layers ask first, so a `GET`
+    /// costs no header look-up.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sealed_session::CrossSite;
+    ///
+    /// assert!(!CrossSite::default().inspects("GET"));
+    /// assert!(CrossSite::default().inspects("POST"));
+    /// assert!(!CrossSite::disabled().inspects("POST"));
+    /// ```
+    pub fn inspects(&self, method: &str) -> bool {
+        self.enabled && !SAFE_METHODS.contains(&method)
+    }
+
     /// Decides whether `request` may reach its handler (the rule is on [`CrossSite`]). The
     /// layers call this; it is public for other stacks and
     /// for tests. Never panics, whatever the header bytes.
@@ -276,7 +293,7 @@ impl CrossSite {
     /// assert_eq!(CrossSite::default().check(&same), Ok(()));
     /// ```
     pub fn check(&self, request: &CrossSiteRequest<'_>) -> Result<(), CrossSiteRefusal> {
-        if !self.enabled || SAFE_METHODS.contains(&request.method) {
+        if !self.inspects(request.method) {
             return Ok(());
         }
         let refusal = match request.sec_fetch_site {
@@ -297,10 +314,11 @@ impl CrossSite {
             },
         };
         if self.is_exempt(request) {
-            Ok(())
-        } else {
-            Err(refusal)
+            return Ok(());
         }
+        #[cfg(feature = "metrics")]
+        crate::adapters::metrics::cross_site_refused(refusal);
+        Err(refusal)
     }
 
     /// Whether a request the rule would refuse is let through: a trusted `Origin` or an exempt
