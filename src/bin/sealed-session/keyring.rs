@@ -29,7 +29,7 @@ pub const PROMOTE: Spec = Spec {
     command: "keyring promote",
     positionals: &["ID"],
     options: &["--keyring-file", "--at", "--out"],
-    switches: &["--overwrite"],
+    switches: &["--force", "--overwrite"],
 };
 
 /// What `keyring retire` accepts.
@@ -190,6 +190,38 @@ pub fn promote(parsed: &Parsed) -> Outcome {
             "key {id} would still not be the primary at {}: another key's not_before is later",
             rfc3339(at)
         )));
+    }
+    if at < now {
+        let primary_now = primary_at(&ring, now);
+        if !parsed.switch("--force") {
+            let effect = match primary_now {
+                Some(p) if p == id => "seal at once on every node that gets this keyring, \
+                     before the nodes still on the old keyring can open what it seals (they \
+                     leave those sessions alone and refuse to write over them until they get it)"
+                    .to_owned(),
+                Some(p) => format!(
+                    "not be the primary now: key {p} has a later not_before and seals instead"
+                ),
+                None => "leave no key that seals now".to_owned(),
+            };
+            return Err(input(format!(
+                "--at {} is in the past: key {id} would {effect}; give a time ahead (a \
+                 scheduled switch, after the keyring has reached every node) or 'now', or pass \
+                 --force",
+                rfc3339(at)
+            )));
+        }
+        notes.push(format!(
+            "warning (--force): --at {} is in the past; key {}",
+            rfc3339(at),
+            match primary_now {
+                Some(p) if p == id => "seals now on every node that gets this keyring: roll it \
+                     out at once"
+                    .to_owned(),
+                Some(p) => format!("{p} is the primary now, not {id}"),
+                None => "none seals now".to_owned(),
+            }
+        ));
     }
     if let Some(later) = ring
         .keys()
