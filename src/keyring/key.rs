@@ -245,7 +245,7 @@ impl Key {
     }
 }
 
-/// The secret lives in a [`Secret`], which wipes it before its block is freed.
+/// The secret lives in its own heap block, wiped before it is freed.
 impl zeroize::ZeroizeOnDrop for Key {}
 
 /// Constant-time over the secret.
