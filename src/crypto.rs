@@ -20,6 +20,8 @@
 //! The tests below run the C2SP known-answer tests against the XAES-256-GCM in use and, with
 //! `aws-lc`, compare it with the RustCrypto one on random inputs.
 
+use std::sync::Arc;
+
 use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -54,7 +56,10 @@ fn too_long() -> Error {
 
 /// Both ciphers of one key, with their key schedules computed once. Each backend zeroizes the
 /// key material it holds on drop (its module documents how).
-#[derive(Clone)]
+///
+/// Not `Clone`: it lives in one `Arc` from the moment it is built, so cloning or moving a
+/// keyring copies a pointer, never key schedules or HMAC states (SECURITY.md, "Secrets in
+/// memory").
 pub(crate) struct KeyCipher {
     xaes: Xaes,
     mac: Mac,
@@ -63,7 +68,11 @@ pub(crate) struct KeyCipher {
 }
 
 impl KeyCipher {
-    pub(crate) fn new(secret: &[u8; KEY_LEN]) -> Self {
+    /// Derives the three subkeys (each in a `Zeroizing` buffer, overwritten by the next and
+    /// wiped at the end) and keys the ciphers with them. The ciphers are built on the stack and
+    /// moved into the `Arc`: that move leaves a copy in this stack frame, which nothing wipes
+    /// (SECURITY.md).
+    pub(crate) fn new(secret: &[u8; KEY_LEN]) -> Arc<Self> {
         let hkdf = Hkdf::<Sha256>::from_prk(secret).expect("32 bytes is SHA-256's output size");
         let mut subkey = Zeroizing::new([0u8; 32]);
         hkdf.expand(XAES_INFO, &mut subkey[..])
@@ -75,7 +84,7 @@ impl KeyCipher {
         hkdf.expand(CSRF_INFO, &mut subkey[..])
             .expect("32 bytes is within HKDF's limit");
         let csrf = Mac::new(&subkey[..]);
-        KeyCipher { xaes, mac, csrf }
+        Arc::new(KeyCipher { xaes, mac, csrf })
     }
 
     /// Encrypts `buf` in place and returns the tag.

@@ -85,7 +85,9 @@ pub use envelope::Mode;
 pub use error::{ChunkError, Error};
 pub use expiry::{Expiry, Lifetime};
 pub use inspect::Inspection;
-pub use keyring::{KEY_LEN, Key, KeyId, KeyState, Keyring, MAX_KEYS, MIN_MASTER_LEN};
+pub use keyring::{
+    KEY_LEN, Key, KeyId, KeyState, Keyring, MAX_KEYRING_TEXT_LEN, MAX_KEYS, MIN_MASTER_LEN,
+};
 pub use random::{OsRandom, RandomSource};
 pub use session::{Metadata, Opened, ResealReason, SealedCookies, SessionId};
 

@@ -1184,3 +1184,76 @@ fn help_and_readme_keep_credentials_out_of_arguments_and_keys_out_of_shared_file
         }
     }
 }
+
+#[test]
+fn promoting_from_a_time_in_the_past_needs_force() {
+    let start = two_key_text();
+    let past = (now_unix() - 600).to_string();
+    let err = fails(
+        &run(
+            &["keyring", "promote", "0000000b", "--at", &past],
+            Some(&start),
+        ),
+        1,
+    );
+    assert!(
+        err.contains("is in the past: key 0000000b would seal at once"),
+        "{err}"
+    );
+    assert!(err.contains("or pass --force"), "{err}");
+
+    let output = run(
+        &["keyring", "promote", "0000000b", "--at", &past, "--force"],
+        Some(&start),
+    );
+    let ring = Keyring::from_text(&ok(&output)).unwrap();
+    assert_eq!(
+        ring.primary(SystemTime::now()).map(Key::id),
+        Some(KeyId::new(0xb))
+    );
+    assert!(
+        stderr(&output).contains("warning (--force)"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Behind a later key's not_before, the promoted key is not the primary now.
+    let rotated = rotated_text();
+    let long_ago = (now_unix() - 7200).to_string();
+    let err = fails(
+        &run(
+            &["keyring", "promote", "0000000a", "--at", &long_ago],
+            Some(&rotated),
+        ),
+        1,
+    );
+    assert!(
+        err.contains("not be the primary now: key 0000000c"),
+        "{err}"
+    );
+
+    // 'now' and a time ahead need none.
+    ok(&run(
+        &["keyring", "promote", "0000000b", "--at", "now"],
+        Some(&start),
+    ));
+    ok(&run(
+        &["keyring", "promote", "0000000b", "--at", "+1h"],
+        Some(&start),
+    ));
+}
+
+#[test]
+fn keygen_with_a_not_after_not_ahead_needs_force() {
+    for when in ["0", "now"] {
+        let err = fails(&run(&["keygen", "--not-after", when], None), 1);
+        assert!(err.contains("is not in the future"), "{err}");
+        assert!(err.contains("would open nothing and seal nothing"), "{err}");
+        assert!(err.contains("or pass --force"), "{err}");
+    }
+    let output = run(&["keygen", "--not-after", "0", "--force"], None);
+    let ring = Keyring::from_text(&ok(&output)).unwrap();
+    assert_eq!(ring.primary(SystemTime::now()), None);
+    assert!(stderr(&output).contains("warning (--force)"));
+    ok(&run(&["keygen", "--not-after", "+1d"], None));
+}

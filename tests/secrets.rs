@@ -664,11 +664,11 @@ fn formatting_never_reveals_key_material() {
 
 fn zeroizes_on_drop<T: ZeroizeOnDrop>() {}
 
-/// The types the crate holds secrets in wipe them on drop: `Key`'s secret is a
-/// `Zeroizing<[u8; 32]>` (src/keyring/mod.rs, struct `Key`); each keyring entry's ciphers are
-/// RustCrypto's `Xaes256Gcm` and `Hmac<Sha256>` built with their `zeroize` features
-/// (src/crypto.rs, `KeyCipher`; Cargo.toml); the keyring's text form is returned as a
-/// `Zeroizing<String>`.
+/// The types the crate holds secrets in wipe them on drop: `Key`'s secret is a boxed array
+/// wiped by its `Drop` (src/keyring/key.rs, `Secret`; that no freed block holds it is
+/// `tests/freed_memory`); each keyring entry's ciphers are RustCrypto's `Xaes256Gcm` and
+/// `Hmac<Sha256>` built with their `zeroize` features (src/crypto.rs, `KeyCipher`;
+/// Cargo.toml); the keyring's text form is returned as a `Zeroizing<String>`.
 ///
 /// `Hmac<Sha256>` (hmac 0.13) does not declare `ZeroizeOnDrop` itself: its state is two keyed
 /// SHA-256 cores (the inner and outer pads absorbed), and those do wipe themselves on drop with

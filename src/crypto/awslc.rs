@@ -27,15 +27,15 @@
 //! * `K_enc` as bytes: copied by `UnboundCipherKey::new` into a buffer that aws-lc-rs zeroizes
 //!   on drop; the caller's copy is the facade's `Zeroizing` buffer.
 //! * The `AES_KEY` schedules of `K_enc` (aws-lc-rs expands an encryption and a decryption
-//!   schedule): zeroized by aws-lc-rs when the `EncryptingKey` drops (shared by clones of one
-//!   `Xaes` through an `Arc`, so when the last clone drops).
+//!   schedule, both inside the `EncryptingKey`, in Rust memory: the key's `Arc<KeyCipher>`):
+//!   zeroized by aws-lc-rs's `Drop for SymmetricCipherKey` when the last keyring holding the
+//!   key drops. `AES_set_encrypt_key` fills them on the stack first (`MaybeUninit`), and they
+//!   are moved into the `Arc` from there: those stack copies are not wiped.
 //! * `K1`: held in `Zeroizing` here.
 //! * `Kx`: built in a `Zeroizing` buffer on the stack, wiped when the call returns. Its AES-GCM
 //!   key schedule and GHASH table live in the per-call `EVP_AEAD_CTX`, which aws-lc-rs frees
 //!   with `EVP_AEAD_CTX_free`; AWS-LC's `OPENSSL_free` cleanses every allocation before
 //!   releasing it.
-
-use std::sync::Arc;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::cipher::{AES_256, EncryptingKey, UnboundCipherKey};
@@ -49,10 +49,9 @@ const BLOCK: usize = 16;
 const KEY_NONCE_LEN: usize = 12;
 
 /// XAES-256-GCM under one 256-bit key: its AES-256 key schedule and CMAC subkey `K1`
-/// computed once.
-#[derive(Clone)]
+/// computed once. Not `Clone`: it lives inside the key's one `Arc<KeyCipher>`.
 pub(super) struct Xaes {
-    aes: Arc<EncryptingKey>,
+    aes: EncryptingKey,
     k1: Zeroizing<[u8; BLOCK]>,
 }
 
@@ -71,10 +70,7 @@ impl Xaes {
             k1[i] = (k1[i] << 1) | (k1[i + 1] >> 7);
         }
         k1[BLOCK - 1] = (k1[BLOCK - 1] << 1) ^ (0x87 & carry.wrapping_neg());
-        Xaes {
-            aes: Arc::new(aes),
-            k1,
-        }
+        Xaes { aes, k1 }
     }
 
     /// The per-message AES-256-GCM key for `nonce`, and the 96-bit AES-GCM nonce.

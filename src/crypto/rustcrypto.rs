@@ -19,7 +19,6 @@ use crate::error::Error;
 /// XAES-256-GCM under one 256-bit key, its key schedule computed once. With `aws-lc`, only the
 /// tests build it, to compare the two backends.
 #[cfg(any(not(feature = "aws-lc"), test))]
-#[derive(Clone)]
 pub(super) struct Xaes(xaes_256_gcm::Xaes256Gcm);
 
 #[cfg(any(not(feature = "aws-lc"), test))]
@@ -54,8 +53,9 @@ impl Xaes {
     }
 }
 
-/// HMAC-SHA256 under one key, its inner and outer states computed once.
-#[derive(Clone)]
+/// HMAC-SHA256 under one key, its inner and outer states computed once. Each message clones
+/// the two states onto the stack (`Hmac` is consumed by `finalize`); the clone is wiped when
+/// it drops (sha2's `zeroize` feature wipes `Sha256VarCore` on drop).
 pub(super) struct Mac(Hmac<Sha256>);
 
 impl Mac {

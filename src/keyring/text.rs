@@ -9,8 +9,11 @@
 //! Every character is in `[0-9A-Za-z_.,-]`, so the line needs no quoting in a shell, a `.env`
 //! file, YAML or JSON. FORMAT.md gives the grammar; this parser accepts exactly that grammar.
 
+use core::fmt::Write as _;
+
 use zeroize::Zeroizing;
 
+use super::key::Secret;
 use super::{KEY_LEN, Key, KeyId, MAX_KEYS};
 use crate::base64url;
 use crate::error::Error;
@@ -19,8 +22,34 @@ use crate::time::MAX_UNIX;
 const HEADER: &str = "ssk1";
 const SECRET_CHARS: usize = 43;
 
-/// Longest text accepted: the header and `MAX_KEYS` entries with both dates.
-const MAX_TEXT_LEN: usize = HEADER.len() + MAX_KEYS * (1 + 8 + 1 + SECRET_CHARS + 2 * 15);
+/// The longest keyring text there is, in bytes: the header and [`MAX_KEYS`] entries, each
+/// with both dates at their longest (12 digits), 1332 bytes. [`Keyring::from_text`] refuses
+/// anything longer (after trimming surrounding whitespace), and [`Keyring::to_text`] returns a
+/// buffer of exactly this capacity, so an input read with this bound (plus room for the
+/// surrounding whitespace to be forgiven) is never cut short.
+///
+/// [`Keyring::from_text`]: crate::Keyring::from_text
+/// [`Keyring::to_text`]: crate::Keyring::to_text
+///
+/// # Example
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use sealed_session::{Key, KeyId, Keyring, MAX_KEYRING_TEXT_LEN, MAX_KEYS};
+///
+/// let keys = (0..MAX_KEYS as u32).map(|i| {
+///     Key::new(KeyId::new(i), [7; 32])
+///         .with_not_before(UNIX_EPOCH + Duration::from_secs(100_000_000_000 + u64::from(i)))
+///         .with_not_after(UNIX_EPOCH + Duration::from_secs(200_000_000_000))
+/// });
+/// let text = Keyring::new(keys)?.to_text();
+/// assert_eq!(text.len(), MAX_KEYRING_TEXT_LEN);
+/// assert_eq!(MAX_KEYRING_TEXT_LEN, 1332);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+pub const MAX_KEYRING_TEXT_LEN: usize =
+    HEADER.len() + MAX_KEYS * (1 + 8 + 1 + SECRET_CHARS + 2 * 15);
+const MAX_TEXT_LEN: usize = MAX_KEYRING_TEXT_LEN;
 
 fn err(entry: usize, reason: &'static str) -> Error {
     Error::InvalidKeyring { entry, reason }
@@ -55,7 +84,8 @@ pub(super) fn parse(text: &str) -> Result<Vec<Key>, Error> {
     if parts.next() != Some(HEADER) {
         return Err(err(0, "text does not start with \"ssk1,\""));
     }
-    let mut keys = Vec::new();
+    // Sized once (keys hold their secrets boxed, so growing would move only pointers anyway).
+    let mut keys = Vec::with_capacity(parts.clone().count().min(MAX_KEYS));
     for (i, entry) in parts.enumerate() {
         let n = i + 1;
         if n > MAX_KEYS {
@@ -79,13 +109,14 @@ fn parse_entry(entry: &str, n: usize) -> Result<Key, Error> {
     if secret_text.len() != SECRET_CHARS {
         return Err(err(n, "secret is not 43 base64url characters"));
     }
+    // Decoded into a wiped buffer of the decoded length (43 characters are 32 bytes: no
+    // growth), then copied into the key's own block; no copy on the stack.
     let mut bytes = Zeroizing::new(Vec::with_capacity(KEY_LEN));
     base64url::decode_to(secret_text, &mut bytes)
         .map_err(|_| err(n, "secret is not canonical base64url"))?;
-    let mut secret = [0u8; KEY_LEN];
-    secret.copy_from_slice(&bytes);
-    let mut key = Key::new(KeyId(id), secret);
-    zeroize::Zeroize::zeroize(&mut secret);
+    let mut secret = Secret::zeroed();
+    secret.bytes_mut().copy_from_slice(&bytes);
+    let mut key = Key::with_secret(KeyId(id), secret);
 
     for field in fields {
         let (name, value) = field.split_at_checked(2).unwrap_or((field, ""));
@@ -103,16 +134,16 @@ fn parse_entry(entry: &str, n: usize) -> Result<Key, Error> {
 pub(super) fn render<'a>(keys: impl Iterator<Item = &'a Key>) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(MAX_TEXT_LEN));
     out.push_str(HEADER);
+    // At most MAX_TEXT_LEN bytes (a keyring holds at most MAX_KEYS keys, dates at most 12
+    // digits), so the buffer never grows and never leaves a copy behind.
     for key in keys {
-        out.push(',');
-        out.push_str(&key.id.to_string());
-        out.push('.');
-        base64url::encode_to(&key.secret[..], &mut out);
+        let _ = write!(out, ",{}.", key.id);
+        base64url::encode_to(&key.secret.bytes()[..], &mut out);
         if let Some(nb) = key.not_before {
-            out.push_str(&format!(".nb{nb}"));
+            let _ = write!(out, ".nb{nb}");
         }
         if let Some(na) = key.not_after {
-            out.push_str(&format!(".na{na}"));
+            let _ = write!(out, ".na{na}");
         }
     }
     out

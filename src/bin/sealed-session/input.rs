@@ -10,16 +10,20 @@ use std::io::{self, IsTerminal, Read};
 
 use zeroize::Zeroizing;
 
-use sealed_session::{Keyring, MAX_TOTAL_BYTES};
+use sealed_session::{Keyring, MAX_KEYRING_TEXT_LEN, MAX_TOTAL_BYTES};
 
 use crate::args::{Failure, Parsed, input, usage};
 
 /// The environment variable that holds the keyring text.
 pub const KEYRING_ENV: &str = "SEALED_SESSION_KEYRING";
 
-/// Most bytes of keyring input read: the longest keyring text (16 keys with both dates: 1332
-/// characters) leaves ample room for surrounding whitespace in 4 KiB.
+/// Most bytes of keyring input read: the longest keyring text ([`MAX_KEYRING_TEXT_LEN`], 1332
+/// bytes) and ample room for the surrounding whitespace the parser forgives, in 4 KiB.
 pub const MAX_KEYRING_INPUT: usize = 4096;
+const _: () = assert!(
+    MAX_KEYRING_INPUT >= MAX_KEYRING_TEXT_LEN + 2,
+    "room for a CRLF"
+);
 
 /// Most bytes of a cookie header or token read: the largest sealed value
 /// ([`MAX_TOTAL_BYTES`], 64 KiB) plus 6 KiB of other cookies and header text.
@@ -46,7 +50,12 @@ fn read_bounded(
     Ok(bytes)
 }
 
-const KEYRING_HINT: &str = " (a keyring text is at most 1332 characters: is it the right input?)";
+/// The hint in the message of a keyring input over the bound.
+fn keyring_hint() -> String {
+    format!(
+        " (a keyring text is at most {MAX_KEYRING_TEXT_LEN} characters: is it the right input?)"
+    )
+}
 
 /// The keyring from `--keyring-file` (`-`: standard input) or the environment.
 pub fn load_keyring(parsed: &Parsed) -> Result<Keyring, Failure> {
@@ -54,7 +63,7 @@ pub fn load_keyring(parsed: &Parsed) -> Result<Keyring, Failure> {
         Some("-") => {
             let what = "the keyring on standard input";
             (
-                read_bounded(io::stdin().lock(), MAX_KEYRING_INPUT, what, KEYRING_HINT)?,
+                read_bounded(io::stdin().lock(), MAX_KEYRING_INPUT, what, &keyring_hint())?,
                 what,
             )
         }
@@ -63,7 +72,7 @@ pub fn load_keyring(parsed: &Parsed) -> Result<Keyring, Failure> {
             let file =
                 std::fs::File::open(path).map_err(|e| input(format!("cannot read {what}: {e}")))?;
             (
-                read_bounded(file, MAX_KEYRING_INPUT, what, KEYRING_HINT)?,
+                read_bounded(file, MAX_KEYRING_INPUT, what, &keyring_hint())?,
                 what,
             )
         }
@@ -73,7 +82,8 @@ pub fn load_keyring(parsed: &Parsed) -> Result<Keyring, Failure> {
                 if bytes.len() > MAX_KEYRING_INPUT {
                     return Err(input(format!(
                         "{KEYRING_ENV} holds more than {MAX_KEYRING_INPUT} bytes, the most \
-                         this reads{KEYRING_HINT}"
+                         this reads{}",
+                        keyring_hint()
                     )));
                 }
                 (bytes, KEYRING_ENV)

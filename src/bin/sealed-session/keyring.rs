@@ -14,7 +14,7 @@ use sealed_session::{Key, KeyId, KeyState, Keyring};
 
 use crate::args::{Failure, Outcome, Parsed, Spec, input};
 use crate::input::load_keyring;
-use crate::output::{describe_time, emit, now_unix, rfc3339, system_time, unix};
+use crate::output::{SizedOnce, describe_time, emit, now_unix, rfc3339, system_time, unix};
 
 /// What `keyring add` accepts.
 pub const ADD: Spec = Spec {
@@ -29,7 +29,7 @@ pub const PROMOTE: Spec = Spec {
     command: "keyring promote",
     positionals: &["ID"],
     options: &["--keyring-file", "--at", "--out"],
-    switches: &["--overwrite"],
+    switches: &["--force", "--overwrite"],
 };
 
 /// What `keyring retire` accepts.
@@ -59,9 +59,13 @@ pub const LIST: Spec = Spec {
 /// The keyring text and a newline, to standard output or `--out`; then the `notes` on what
 /// the change does, on standard error (after the output: none for a keyring not written).
 pub fn emit_keyring(parsed: &Parsed, ring: &Keyring, notes: &[String]) -> Outcome {
-    let mut text = ring.to_text();
-    text.push('\n');
-    emit(parsed, &text, "the new keyring", true)?;
+    let text = ring.to_text();
+    // A new buffer sized for the line: pushing the newline onto `text` would reallocate it
+    // when it is at its longest, and leave the keyring in the freed block.
+    let mut line = Zeroizing::new(String::with_capacity(text.len() + 1));
+    line.push_str(&text);
+    line.push('\n');
+    emit(parsed, &line, "the new keyring", true)?;
     for note in notes {
         eprintln!("{note}");
     }
@@ -121,7 +125,8 @@ pub fn add(parsed: &Parsed) -> Outcome {
         key = key.with_not_after(system_time(parsed.time("--not-after", now, now)?));
     }
     let id = key.id();
-    let mut keys: Vec<Key> = ring.keys().cloned().collect();
+    let mut keys: Vec<Key> = Vec::with_capacity(ring.keys().count() + 1);
+    keys.extend(ring.keys().cloned());
     keys.push(key);
     let ring = rebuild(keys)?;
     let primary = primary_at(&ring, now);
@@ -185,6 +190,38 @@ pub fn promote(parsed: &Parsed) -> Outcome {
             "key {id} would still not be the primary at {}: another key's not_before is later",
             rfc3339(at)
         )));
+    }
+    if at < now {
+        let primary_now = primary_at(&ring, now);
+        if !parsed.switch("--force") {
+            let effect = match primary_now {
+                Some(p) if p == id => "seal at once on every node that gets this keyring, \
+                     before the nodes still on the old keyring can open what it seals (they \
+                     leave those sessions alone and refuse to write over them until they get it)"
+                    .to_owned(),
+                Some(p) => format!(
+                    "not be the primary now: key {p} has a later not_before and seals instead"
+                ),
+                None => "leave no key that seals now".to_owned(),
+            };
+            return Err(input(format!(
+                "--at {} is in the past: key {id} would {effect}; give a time ahead (a \
+                 scheduled switch, after the keyring has reached every node) or 'now', or pass \
+                 --force",
+                rfc3339(at)
+            )));
+        }
+        notes.push(format!(
+            "warning (--force): --at {} is in the past; key {}",
+            rfc3339(at),
+            match primary_now {
+                Some(p) if p == id => "seals now on every node that gets this keyring: roll it \
+                     out at once"
+                    .to_owned(),
+                Some(p) => format!("{p} is the primary now, not {id}"),
+                None => "none seals now".to_owned(),
+            }
+        ));
     }
     if let Some(later) = ring
         .keys()
@@ -314,42 +351,48 @@ pub fn list(parsed: &Parsed) -> Outcome {
     let now = now_unix();
     let at = parsed.time("--at", now, now)?;
     let show = parsed.switch("--show-secrets");
-    // The listing may hold key bytes: wiped when dropped.
-    let mut out = Zeroizing::new(format!(
-        "keyring at {}\n{:<10} {:<9} {:<34} {}\n",
+    // The listing may hold key bytes: a wiped buffer sized once for the longest listing, which
+    // refuses to grow (growing would leave the key bytes in the freed block).
+    let mut out = SizedOnce::with_capacity(LIST_HEADER_MAX + ring.keys().count() * LIST_LINE_MAX);
+    let fits = |r: core::fmt::Result| r.map_err(|_| input("the key listing outgrew its buffer"));
+    fits(write!(
+        out,
+        "keyring at {}\n{:<10} {:<9} {:<34} ",
         describe_time(at),
         "id",
         "state",
         "not_before",
-        if show {
-            format!("{:<34} key", "not_after")
-        } else {
-            "not_after".to_owned()
-        }
-    ));
+    ))?;
+    fits(if show {
+        writeln!(out, "{:<34} key", "not_after")
+    } else {
+        out.write_str("not_after\n")
+    })?;
     // The text form renders keys in order: entry i+1 is key i.
     let text = if show { Some(ring.to_text()) } else { None };
-    let entries: Vec<&str> = text
-        .as_ref()
-        .map(|t| t.split(',').skip(1).collect())
-        .unwrap_or_default();
+    let mut entries = text.as_ref().map(|t| t.split(',').skip(1));
     let date = |t: Option<SystemTime>| t.map_or_else(|| "-".to_owned(), |t| describe_time(unix(t)));
-    for (i, key) in ring.keys().enumerate() {
-        let _ = write!(
+    for key in ring.keys() {
+        fits(write!(
             out,
             "{:<10} {:<9} {:<34} {:<34}",
             key.id().to_string(),
             state_name(ring.state(key.id(), system_time(at))),
             date(key.not_before()),
             date(key.not_after()),
-        );
-        if let Some(entry) = entries.get(i) {
+        ))?;
+        if let Some(entry) = entries.as_mut().and_then(Iterator::next) {
             let secret = entry.split('.').nth(1).unwrap_or_default();
-            let _ = write!(out, " {secret}");
+            fits(write!(out, " {secret}"))?;
         }
-        let trimmed = out.trim_end_matches(' ').len();
-        out.truncate(trimmed);
-        out.push('\n');
+        out.trim_end_spaces();
+        fits(out.write_str("\n"))?;
     }
-    emit(parsed, &out, "the key listing", show)
+    emit(parsed, out.as_str(), "the key listing", show)
 }
+
+/// Bytes of the listing's two header lines, at most (about 120).
+const LIST_HEADER_MAX: usize = 256;
+/// Bytes of one key's line, at most: id, state, two dates of up to 35 characters each, the
+/// 43-character secret, separators (137 in all).
+const LIST_LINE_MAX: usize = 160;

@@ -1,9 +1,9 @@
 //! `sealed-session`: the operator's tool for keyrings and sealed cookies.
 //!
 //! ```text
-//! sealed-session keygen [--not-before WHEN] [--not-after WHEN] [--out PATH [--overwrite]]
+//! sealed-session keygen [--not-before WHEN] [--not-after WHEN] [--force] [--out PATH [--overwrite]]
 //! sealed-session keyring add [--not-before WHEN] [--not-after WHEN] [--force] [--out ...]
-//! sealed-session keyring promote ID [--at WHEN] [--out ...]
+//! sealed-session keyring promote ID [--at WHEN] [--force] [--out ...]
 //! sealed-session keyring retire ID [--at WHEN] [--force] [--out ...]
 //! sealed-session keyring remove ID [--force] [--out ...]
 //! sealed-session keyring list [--at WHEN] [--show-secrets] [--out ...]
@@ -13,9 +13,10 @@
 //! ```
 //!
 //! Keyring input comes from `--keyring-file PATH` (`-` for standard input) or the environment
-//! variable `SEALED_SESSION_KEYRING`, in the keyring's one-line text form (`ssk1,...`), at most
-//! 4096 bytes. Commands that print key bytes write them to standard output, or with
-//! `--out PATH` to a new file of mode 0600 (`output`), with notes on standard error. Values
+//! variable `SEALED_SESSION_KEYRING`, in the keyring's one-line text form (`ssk1,...`, at most
+//! `MAX_KEYRING_TEXT_LEN`, 1332 bytes), at most 4096 bytes with surrounding whitespace.
+//! Commands that print key bytes write them to standard output, or with `--out PATH` to a new
+//! file of mode 0600 (`output`), with notes on standard error. Values
 //! (cookies, tokens) are best given on standard input, at most 70 KiB: an argument is visible
 //! to every local user while the command runs.
 //!
@@ -43,14 +44,17 @@ const USAGE: &str = "\
 usage: sealed-session <command> [options]
 
 commands:
-  keygen [--not-before WHEN] [--not-after WHEN] [--out PATH [--overwrite]]
-      print a new one-key keyring
+  keygen [--not-before WHEN] [--not-after WHEN] [--force] [--out PATH [--overwrite]]
+      print a new one-key keyring. A --not-after that is not ahead needs --force: the key
+      would open and seal nothing
   keyring add [--not-before WHEN] [--not-after WHEN] [--force] [--out PATH [--overwrite]]
       add a new key (default --not-before +1h: it starts sealing in an hour, after the new
       keyring has reached every node); prints the new keyring. A --not-before in the past
       needs --force ('now' does not: the new key seals at once, for a leaked key)
-  keyring promote ID [--at WHEN] [--out PATH [--overwrite]]
-      make key ID the primary from WHEN (default now); prints the new keyring
+  keyring promote ID [--at WHEN] [--force] [--out PATH [--overwrite]]
+      make key ID the primary from WHEN (default now); prints the new keyring. A --at in
+      the past needs --force ('now' does not): it seals at once, before every node has the
+      new keyring, or a key scheduled after WHEN stays the primary
   keyring retire ID [--at WHEN] [--force] [--out PATH [--overwrite]]
       stop key ID from opening anything from WHEN (default now); prints the new keyring.
       Retiring the key that is the primary then needs --force: nodes with the old keyring

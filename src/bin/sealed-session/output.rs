@@ -11,6 +11,7 @@
 //! `--force` never replaces a file: the keyring commands use it for changes that break
 //! sessions, and a habit of typing it to replace a file must not also let those through.
 
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsFd;
@@ -18,7 +19,41 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use zeroize::Zeroizing;
+
 use crate::args::{Failure, Outcome, Parsed, input};
+
+/// Text that may hold key bytes, in a wiped buffer sized once: a write past its capacity fails
+/// instead of moving the text to a bigger block, which would leave a copy in the freed one.
+pub struct SizedOnce(Zeroizing<String>);
+
+impl SizedOnce {
+    /// An empty buffer of `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        SizedOnce(Zeroizing::new(String::with_capacity(capacity)))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Drops the spaces at the end.
+    pub fn trim_end_spaces(&mut self) {
+        let len = self.0.trim_end_matches(' ').len();
+        self.0.truncate(len);
+    }
+}
+
+impl fmt::Write for SizedOnce {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.0.len() + s.len() > self.0.capacity() {
+            return Err(fmt::Error);
+        }
+        self.0.push_str(s);
+        Ok(())
+    }
+}
 
 /// Writes `text` to standard output.
 pub fn print(text: &str) -> Outcome {
