@@ -125,7 +125,7 @@ impl User {
     /// The workload's next request: sign in when there is no session or every
     /// [`RELOGIN_EVERY`] requests, else three reads to one write.
     fn next_op(&self) -> Op {
-        if self.expected.is_none() || self.requests % RELOGIN_EVERY == 0 {
+        if self.expected.is_none() || self.requests.is_multiple_of(RELOGIN_EVERY) {
             Op::Login
         } else if self.requests % 4 == 3 {
             Op::Incr

@@ -6,12 +6,15 @@
 
 mod client;
 mod load;
+mod nginx;
 mod node;
 mod node_cookies;
 mod node_tower;
 mod phases;
+mod redis;
 mod run;
 mod stack;
+mod stale;
 mod variants;
 
 use std::process::ExitCode;

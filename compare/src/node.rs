@@ -134,10 +134,12 @@ pub struct Login {
 }
 
 impl Login {
-    /// The session it signs in with, or 400 past [`MAX_ITEMS`].
-    pub fn session(&self) -> Result<AppSession, Response> {
+    /// The session it signs in with, or a 400 answer past [`MAX_ITEMS`].
+    pub fn session(&self) -> Result<AppSession, Box<Response>> {
         if self.items > MAX_ITEMS {
-            return Err((StatusCode::BAD_REQUEST, "items: too many").into_response());
+            return Err(Box::new(
+                (StatusCode::BAD_REQUEST, "items: too many").into_response(),
+            ));
         }
         Ok(AppSession::new(self.user, self.items))
     }

@@ -53,7 +53,7 @@ async fn login(
     served.one();
     let value = match login.session() {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let items = value.list.len();
     match session.sign_in(value, &Lifetime::browser_session()) {

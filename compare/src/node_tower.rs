@@ -71,7 +71,7 @@ async fn login(
     served.one();
     let value = match login.session() {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let items = value.list.len();
     // A fresh id on sign-in (session fixation), as tower-sessions documents.

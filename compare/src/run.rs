@@ -180,7 +180,7 @@ fn variant(
     log(&v, "throughput, large session");
     let large = phases::throughput(rt, &stack, p, p.large_items, 1000);
     log(&v, "stale reads");
-    let stale = phases::stale(rt, &stack, p);
+    let stale = crate::stale::stale(rt, &stack, p);
     log(&v, "node SIGKILLed");
     let node_kill = phases::node_kill(rt, &mut stack, p)?;
     let store_kill = if v.has_store() {
@@ -323,7 +323,7 @@ fn versions() -> Value {
     }
     json!({
         "nginx": run_output(&crate::stack::nginx_binary(), &["-v"]).replace("nginx version: ", ""),
-        "redis": run_output(&crate::stack::redis_binary(), &["--version"]),
+        "redis": run_output(&crate::redis::redis_binary(), &["--version"]),
         "rustc": run_output(Path::new("rustc"), &["-V"]),
         "crates": crates,
     })

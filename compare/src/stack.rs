@@ -2,7 +2,6 @@
 //! store), each started here, known by its pid, stopped here (SIGTERM, then SIGKILL after
 //! 3 s); everything on 127.0.0.1.
 
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -11,7 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::variants::{Balance, StoreKind, Variant};
+use crate::nginx::nginx_conf;
+use crate::redis::{redis_info_field, redis_url, start_redis};
+use crate::variants::{StoreKind, Variant};
 
 /// The pids of the children running now, for [`stop_children_on_signal`].
 static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
@@ -70,7 +71,7 @@ pub struct Proc {
 }
 
 impl Proc {
-    fn spawn(
+    pub fn spawn(
         name: &str,
         program: &Path,
         args: Vec<String>,
@@ -191,54 +192,6 @@ pub fn wait_port(port: u16, within: Duration) -> Result<(), String> {
     Err(format!(
         "127.0.0.1:{port} did not accept connections in {within:?}"
     ))
-}
-
-/// One Redis command (inline form) on 127.0.0.1:`port`: the bulk or simple string reply.
-pub fn redis_command(port: u16, command: &str) -> Result<String, String> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500))
-        .map_err(|e| format!("redis {port}: {e}"))?;
-    s.set_read_timeout(Some(Duration::from_secs(2)))
-        .map_err(|e| e.to_string())?;
-    s.write_all(format!("{command}\r\n").as_bytes())
-        .map_err(|e| e.to_string())?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16384];
-    loop {
-        let n = s
-            .read(&mut chunk)
-            .map_err(|e| format!("redis {port}: {e}"))?;
-        if n == 0 {
-            return Err(format!("redis {port}: connection closed"));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&buf[..eol]).into_owned();
-        if let Some(len) = head.strip_prefix('$') {
-            let len: usize = len.parse().map_err(|_| format!("redis reply {head}"))?;
-            if buf.len() >= eol + 2 + len {
-                return Ok(String::from_utf8_lossy(&buf[eol + 2..eol + 2 + len]).into_owned());
-            }
-            if len > 1 << 20 {
-                return Err("redis reply too large".into());
-            }
-        } else if let Some(simple) = head.strip_prefix('+') {
-            return Ok(simple.to_owned());
-        } else {
-            return Err(format!("redis {port}: {head}"));
-        }
-    }
-}
-
-/// A field of `INFO` (`used_memory`, `master_repl_offset`, ...).
-pub fn redis_info_field(port: u16, section: &str, field: &str) -> Result<String, String> {
-    let info = redis_command(port, &format!("INFO {section}"))?;
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .map(|v| v.trim().to_owned())
-        .ok_or_else(|| format!("redis {port}: no {field} in INFO {section}"))
 }
 
 /// What the stack holds in memory at one moment.
@@ -421,138 +374,16 @@ impl Stack {
     }
 }
 
-fn redis_url(port: u16) -> String {
-    format!("redis://127.0.0.1:{port}")
-}
-
-pub fn redis_binary() -> PathBuf {
-    which("redis-server").unwrap_or_else(|| PathBuf::from("/usr/bin/redis-server"))
-}
-
 pub fn nginx_binary() -> PathBuf {
     which("nginx").unwrap_or_else(|| PathBuf::from("/usr/sbin/nginx"))
 }
 
-fn which(name: &str) -> Option<PathBuf> {
+pub fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|p| p.join(name))
             .find(|p| p.is_file())
     })
-}
-
-/// The primary (append-only file, fsync every second: a restart keeps the sessions) and,
-/// for replication, one replica per node (no persistence of their own).
-fn start_redis(
-    kind: StoreKind,
-    dir: &Path,
-    ports: &[u16],
-) -> Result<(Vec<Proc>, Vec<u16>), String> {
-    let count = match kind {
-        StoreKind::None => return Ok((vec![], vec![])),
-        StoreKind::Redis => 1,
-        StoreKind::RedisWithReplicas => 1 + NODES,
-    };
-    let bin = redis_binary();
-    let mut procs = Vec::new();
-    for (i, port) in ports.iter().take(count).enumerate() {
-        let data = dir.join(format!("redis{i}"));
-        std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
-        let mut args: Vec<String> = [
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--daemonize",
-            "no",
-            "--dir",
-            &data.display().to_string(),
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-        if i == 0 {
-            args.extend(["--appendonly", "yes", "--appendfsync", "everysec"].map(String::from));
-        } else {
-            args.extend(["--appendonly", "no", "--replicaof", "127.0.0.1"].map(String::from));
-            args.push(ports[0].to_string());
-        }
-        procs.push(Proc::spawn(
-            &format!("redis{i}"),
-            &bin,
-            args,
-            vec![],
-            dir.join(format!("redis{i}.log")),
-        )?);
-        wait_port(*port, Duration::from_secs(10))?;
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    for port in ports.iter().take(count).skip(1) {
-        while redis_info_field(*port, "replication", "master_link_status").as_deref() != Ok("up") {
-            if Instant::now() > deadline {
-                return Err(format!("replica on {port} did not connect to the primary"));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    Ok((procs, ports[..count].to_vec()))
-}
-
-/// nginx: the README's block ("Running in a cluster": keep-alive to the nodes, short
-/// timeouts, retries on the next node), the balancing of the variant, no access log.
-fn nginx_conf(dir: &Path, balance: Balance, port: u16, nodes: &[u16]) -> String {
-    let d = dir.display();
-    let mut servers = String::new();
-    for p in nodes {
-        let _ = writeln!(
-            servers,
-            "        server 127.0.0.1:{p} max_fails=1 fail_timeout=1s;"
-        );
-    }
-    let hash = match balance {
-        Balance::RoundRobin => "",
-        Balance::ClientAddress => "        hash $remote_addr consistent;\n",
-    };
-    format!(
-        "daemon off;
-master_process on;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/nginx-temp/body;
-    proxy_temp_path {d}/nginx-temp/proxy;
-    fastcgi_temp_path {d}/nginx-temp/fastcgi;
-    uwsgi_temp_path {d}/nginx-temp/uwsgi;
-    scgi_temp_path {d}/nginx-temp/scgi;
-    # The load client keeps its connections: nginx must not close them every 1000 requests.
-    keepalive_requests 1000000;
-    upstream app {{
-{hash}{servers}        keepalive 32;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        proxy_http_version 1.1;
-        proxy_set_header Connection \"\";
-        proxy_connect_timeout 1s;
-        proxy_send_timeout 2s;
-        proxy_read_timeout 2s;
-        proxy_next_upstream error timeout http_502 http_503;
-        proxy_next_upstream_tries 3;
-        proxy_buffer_size 16k;
-        proxy_buffers 8 16k;
-        proxy_busy_buffers_size 32k;
-        location / {{
-            proxy_pass http://app;
-        }}
-    }}
-}}
-"
-    )
 }
 
 /// A plain GET on `addr` returning its body as a number (the nodes' `/_count`).
