@@ -1,7 +1,7 @@
 //! The compared variants, as data: which session stack the nodes run, which store processes
 //! the stack starts, and how nginx balances. A fifth variant is one more entry here, one more
 //! [`NodeKind`] arm in `node.rs` (its router), and, if it needs a new kind of store, one more
-//! [`StoreKind`] arm in `stack.rs`; every phase and the report take it from this table.
+//! [`StoreKind`] arm in `redis.rs` and `stack.rs`; every phase and the report take it from this table.
 
 /// What a node runs for its sessions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
