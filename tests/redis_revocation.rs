@@ -324,3 +324,55 @@ async fn the_copy_is_bounded_and_entries_leave_at_their_deadline() {
         .expect("excess entries not counted");
     assert_eq!(a.status().entries, 3);
 }
+
+/// The signals an operator alerts on: age of the copy, sync failures, entries held.
+#[cfg(feature = "metrics")]
+#[test]
+fn the_sync_reports_its_age_failures_and_entries_as_metrics() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use sealed_session::metrics as signals;
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    // A local recorder is per thread: a current-thread runtime polls the sync task here.
+    let failures = metrics::with_local_recorder(&recorder, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let redis = Redis::start();
+            let a = node(&redis.url(), Duration::from_millis(100));
+            synced(&a).await;
+            a.revoke_id(id(1), in_an_hour()).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            redis.kill();
+            within(Duration::from_secs(5), || a.status().failures >= 2)
+                .await
+                .expect("no sync failures counted with Redis gone");
+            // Let the age grow past the last sync while failing.
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            a.status().failures
+        })
+    });
+    let mut seen_failures = 0;
+    let (mut age, mut entries) = (None, None);
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        match (key.key().name(), value) {
+            (signals::REVOCATION_SYNC_FAILURES, DebugValue::Counter(n)) => seen_failures = n,
+            (signals::REVOCATION_SYNC_AGE, DebugValue::Gauge(v)) => age = Some(v.into_inner()),
+            (signals::REVOCATION_ENTRIES, DebugValue::Gauge(v)) => entries = Some(v.into_inner()),
+            _ => {}
+        }
+    }
+    assert!(
+        seen_failures >= 2 && seen_failures <= failures,
+        "{seen_failures} of {failures}"
+    );
+    let age = age.expect("no sync-age gauge");
+    assert!(
+        age >= 0.3,
+        "the age did not grow while Redis was down: {age}"
+    );
+    assert_eq!(entries, Some(1.0));
+}
