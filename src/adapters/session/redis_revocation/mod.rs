@@ -1,34 +1,6 @@
-//! Revocations shared by every node through Redis (feature `redis-revocation`).
-//!
-//! [`RedisRevocation`] is a [`Revocation`] hook whose [`is_revoked`](Revocation::is_revoked)
-//! reads an in-memory copy only (one read lock, no network hop per request). A background
-//! tokio task keeps the copy in sync with one Redis sorted set (member: the session id in hex;
-//! score: the Unix second of that session's deadline) in two ways:
-//!
-//! - **push**: every revocation is also `PUBLISH`ed, and every node's task is subscribed, so a
-//!   revocation usually reaches every node in about a millisecond on one network;
-//! - **catch-up**: every `resync_interval` (default 5 s) the task prunes the set by score
-//!   (entries whose session is past its deadline leave) and reads it whole (at most `capacity`
-//!   entries). A missed message (a node reconnecting, a dropped subscriber) is made good by the
-//!   next resync, so while Redis is reachable **a revocation made on one node is enforced by
-//!   every node within `resync_interval` plus one round trip** (tests/redis_revocation.rs
-//!   measures both paths).
-//!
-//! When Redis is unreachable, every node keeps serving with the copy it has: nothing is ever
-//! removed from a copy except by its session's deadline. The task says so (a `tracing` warning
-//! with counts and error kinds only, and, with the `metrics` feature, the gauge
-//! [`REVOCATION_SYNC_AGE`](crate::metrics::REVOCATION_SYNC_AGE) and the counter
-//! [`REVOCATION_SYNC_FAILURES`](crate::metrics::REVOCATION_SYNC_FAILURES)), retries with a
-//! bounded backoff, and catches up when Redis returns. A revocation made while Redis is down is
-//! enforced at once on the node that made it, queued, and written when Redis returns; the other
-//! nodes enforce it from then on (within the bound above). On reconnecting after a failure a
-//! node writes its whole copy back, so a Redis that restarted empty is refilled by the nodes.
-//!
-//! Bounded: the copy holds at most `capacity` revocations. A new revocation on a full copy is
-//! refused with [`Error::RevocationListFull`] (nothing is evicted early: that would bring a
-//! revoked session back); entries from Redis beyond `capacity` (a node configured with a larger
-//! capacity) are not held, and counted in [`SyncStatus::dropped`] and a warning. Give every node
-//! the same capacity. Revocations cannot be undone before their deadline.
+//! Revocations shared by every node through Redis (feature `redis-revocation`): the
+//! handle and its settings here, the sync task in `sync`. The design is in
+//! [`RedisRevocation`]'s documentation.
 
 use core::fmt;
 use std::collections::HashMap;
@@ -256,8 +228,37 @@ impl RedisRevocationBuilder {
     }
 }
 
-/// A [`Revocation`] hook shared by every node through Redis. See the
-/// [module docs](self) for the sync, the bound and the behaviour when Redis is down.
+/// A [`Revocation`] hook shared by every node through Redis (feature `redis-revocation`).
+///
+/// [`RedisRevocation`] is a [`Revocation`] hook whose [`is_revoked`](Revocation::is_revoked)
+/// reads an in-memory copy only (one read lock, no network hop per request). A background
+/// tokio task keeps the copy in sync with one Redis sorted set (member: the session id in hex;
+/// score: the Unix second of that session's deadline) in two ways:
+///
+/// - **push**: every revocation is also `PUBLISH`ed, and every node's task is subscribed, so a
+///   revocation usually reaches every node in about a millisecond on one network;
+/// - **catch-up**: every `resync_interval` (default 5 s) the task prunes the set by score
+///   (entries whose session is past its deadline leave) and reads it whole (at most `capacity`
+///   entries). A missed message (a node reconnecting, a dropped subscriber) is made good by the
+///   next resync, so while Redis is reachable **a revocation made on one node is enforced by
+///   every node within `resync_interval` plus one round trip** (tests/redis_revocation.rs
+///   measures both paths).
+///
+/// When Redis is unreachable, every node keeps serving with the copy it has: nothing is ever
+/// removed from a copy except by its session's deadline. The task says so (a `tracing` warning
+/// with counts and error kinds only, and, with the `metrics` feature, the gauge
+/// [`REVOCATION_SYNC_AGE`](crate::metrics::REVOCATION_SYNC_AGE) and the counter
+/// [`REVOCATION_SYNC_FAILURES`](crate::metrics::REVOCATION_SYNC_FAILURES)), retries with a
+/// bounded backoff, and catches up when Redis returns. A revocation made while Redis is down is
+/// enforced at once on the node that made it, queued, and written when Redis returns; the other
+/// nodes enforce it from then on (within the bound above). On reconnecting after a failure a
+/// node writes its whole copy back, so a Redis that restarted empty is refilled by the nodes.
+///
+/// Bounded: the copy holds at most `capacity` revocations. A new revocation on a full copy is
+/// refused with [`Error::RevocationListFull`] (nothing is evicted early: that would bring a
+/// revoked session back); entries from Redis beyond `capacity` (a node configured with a larger
+/// capacity) are not held, and counted in [`SyncStatus::dropped`] and a warning. Give every node
+/// the same capacity. Revocations cannot be undone before their deadline.
 ///
 /// Give the same instance (in an `Arc`) to the layer and to the handlers that revoke. Dropping
 /// it stops its sync task.

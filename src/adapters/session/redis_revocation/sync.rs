@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn wire_forms_round_trip_and_junk_is_ignored() {
-        let id = SessionId::from_bytes(*b"\x00\x01\xfe\xffsixteen-bytes");
+        let id = SessionId::from_bytes(*b"\x00\x01\xfe\xffsixteen-byte");
         let payload = format!("{}:{}", encode_id(&id), encode_score(1_800_000_000));
         assert_eq!(decode(payload.as_bytes()), Some((id, 1_800_000_000)));
         let forever = format!("{}:{}", encode_id(&id), encode_score(u64::MAX));
