@@ -91,6 +91,17 @@ pub use keyring::{
 pub use random::{OsRandom, RandomSource};
 pub use session::{Metadata, Opened, ResealReason, SealedCookies, SessionId};
 
+#[cfg(all(feature = "redis-revocation", any(feature = "axum", feature = "actix")))]
+pub use adapters::session::{
+    Propagation, RedisRevocation, RedisRevocationBuilder, StartError, SyncStatus,
+};
+#[cfg(all(
+    feature = "redis-revocation",
+    not(any(feature = "axum", feature = "actix"))
+))]
+compile_error!(
+    "feature `redis-revocation` needs `axum` or `actix`: the layers are what consult a revocation hook"
+);
 #[cfg(feature = "actix")]
 pub use adapters::actix;
 #[cfg(feature = "axum")]

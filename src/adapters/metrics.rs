@@ -20,6 +20,10 @@
 //! | [`BUDGET_SHARE`] | histogram | | the same bytes over the codec's total budget (`0.0` to `1.0`) |
 //! | [`OVERWRITES_REFUSED`] | counter | `error` | writes refused over cookies this node cannot read ([`Error::OverwriteRefused`]) |
 //! | [`CROSS_SITE_REFUSALS`] | counter | `reason` (`cross_origin`, `origin_mismatch`) | requests refused before their handler ran |
+//! | [`REVOCATION_SYNC_AGE`] | gauge | | seconds since the Redis revocation copy was last read whole (feature `redis-revocation`) |
+//! | [`REVOCATION_SYNC_FAILURES`] | counter | | failed connections, reads or writes of the Redis revocation sync |
+//! | [`REVOCATION_ENTRIES`] | gauge | | revocations in this node's copy |
+//! | [`REVOCATIONS_DROPPED`] | counter | | revocations from Redis this node's full copy could not hold |
 //!
 //! # Example
 //!
@@ -128,6 +132,65 @@ pub const OVERWRITES_REFUSED: &str = "sealed_session_overwrites_refused_total";
 /// assert_eq!(sealed_session::metrics::CROSS_SITE_REFUSALS, "sealed_session_cross_site_refusals_total");
 /// ```
 pub const CROSS_SITE_REFUSALS: &str = "sealed_session_cross_site_refusals_total";
+
+/// Gauge: seconds since this node last read the shared revocation set whole from Redis
+/// ([`RedisRevocation`](crate::RedisRevocation), feature `redis-revocation`); refreshed at
+/// every resync and every failed attempt. Alert when it exceeds a few resync intervals: the
+/// node is serving with an old copy. Not set before the first successful sync.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(sealed_session::metrics::REVOCATION_SYNC_AGE, "sealed_session_revocation_sync_age_seconds");
+/// ```
+pub const REVOCATION_SYNC_AGE: &str = "sealed_session_revocation_sync_age_seconds";
+
+/// Counter: failed connections, reads or writes of the Redis revocation sync (each followed
+/// by a bounded backoff and a retry).
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(sealed_session::metrics::REVOCATION_SYNC_FAILURES, "sealed_session_revocation_sync_failures_total");
+/// ```
+pub const REVOCATION_SYNC_FAILURES: &str = "sealed_session_revocation_sync_failures_total";
+
+/// Gauge: revocations held in this node's copy of the Redis revocation set.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(sealed_session::metrics::REVOCATION_ENTRIES, "sealed_session_revocation_entries");
+/// ```
+pub const REVOCATION_ENTRIES: &str = "sealed_session_revocation_entries";
+
+/// Counter: revocations read from Redis that this node's full copy could not hold (so are
+/// not enforced here). Non-zero means a node's capacity is below the others'.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(sealed_session::metrics::REVOCATIONS_DROPPED, "sealed_session_revocations_dropped_total");
+/// ```
+pub const REVOCATIONS_DROPPED: &str = "sealed_session_revocations_dropped_total";
+
+#[cfg(feature = "redis-revocation")]
+pub(crate) fn revocation_sync_state(age_secs: Option<f64>, entries: usize) {
+    if let Some(age) = age_secs {
+        ::metrics::gauge!(REVOCATION_SYNC_AGE).set(age);
+    }
+    ::metrics::gauge!(REVOCATION_ENTRIES).set(entries as f64);
+}
+
+#[cfg(feature = "redis-revocation")]
+pub(crate) fn revocation_sync_failed() {
+    ::metrics::counter!(REVOCATION_SYNC_FAILURES).increment(1);
+}
+
+#[cfg(feature = "redis-revocation")]
+pub(crate) fn revocations_dropped(n: u64) {
+    ::metrics::counter!(REVOCATIONS_DROPPED).increment(n);
+}
 
 /// The outcome of opening a request's session cookies.
 pub(crate) fn opened<T>(result: &Result<Option<crate::Opened<T>>, Error>) {

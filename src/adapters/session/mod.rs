@@ -15,12 +15,18 @@ use crate::{Codec, Error, Metadata, RequestCookies, SealedCookies};
 
 pub(crate) mod cross_site;
 mod flash;
+#[cfg(feature = "redis-revocation")]
+mod redis_revocation;
 mod response;
 mod revocation;
 mod write;
 
 pub(crate) use flash::{FlashState, Flashes, flash_codec};
 
+#[cfg(feature = "redis-revocation")]
+pub use redis_revocation::{
+    Propagation, RedisRevocation, RedisRevocationBuilder, StartError, SyncStatus,
+};
 pub use response::{LayerPolicy, ResponseHeaders};
 pub use revocation::{Revocation, RevocationList, ValidAfter};
 
