@@ -79,10 +79,7 @@ fn write_rename_is_noticed_and_an_unchanged_file_is_not_read() {
     let mut file = KeyringFile::new(&codec, &path);
     assert_eq!(file.check(t0()).unwrap(), Reloaded::NotChanged);
 
-    write_rename(
-        &path,
-        &text([key(1, 1), key(2, 2).with_not_before(at(100))]),
-    );
+    write_rename(&path, text([key(1, 1), key(2, 2).with_not_before(at(100))]));
     match file.check(t0()).unwrap() {
         Reloaded::Replaced {
             before,
@@ -99,10 +96,7 @@ fn write_rename_is_noticed_and_an_unchanged_file_is_not_read() {
     assert_eq!(file.check(t0()).unwrap(), Reloaded::NotChanged);
 
     // The same keyring written again (a new inode, the same text): read, nothing to do.
-    write_rename(
-        &path,
-        &text([key(1, 1), key(2, 2).with_not_before(at(100))]),
-    );
+    write_rename(&path, text([key(1, 1), key(2, 2).with_not_before(at(100))]));
     assert_eq!(file.check(t0()).unwrap(), Reloaded::Same);
 }
 
@@ -168,7 +162,7 @@ fn a_refused_file_keeps_the_keyring_and_is_not_reread_until_it_changes() {
     let mut file = KeyringFile::new(&codec, &path);
 
     // Drops the sealing key.
-    write_rename(&path, &text([key(2, 2)]));
+    write_rename(&path, text([key(2, 2)]));
     match file.check(t0()) {
         Err(ReloadError::Rejected(Error::SealingKeyDropped { key_id })) => {
             assert_eq!(key_id, KeyId::new(1))
@@ -200,10 +194,7 @@ fn a_refused_file_keeps_the_keyring_and_is_not_reread_until_it_changes() {
     assert_eq!(ids(&codec), [1]);
 
     // A good file again: taken.
-    write_rename(
-        &path,
-        &text([key(1, 1), key(2, 2).with_not_before(at(100))]),
-    );
+    write_rename(&path, text([key(1, 1), key(2, 2).with_not_before(at(100))]));
     assert!(file.check(t0()).unwrap().replaced());
 }
 
@@ -214,7 +205,7 @@ fn a_changed_secret_is_refused() {
     std::fs::write(&path, text([key(1, 1)])).unwrap();
     let codec = codec_on(&path);
     let mut file = KeyringFile::new(&codec, &path);
-    write_rename(&path, &text([key(1, 9)]));
+    write_rename(&path, text([key(1, 9)]));
     assert!(matches!(
         file.check(t0()),
         Err(ReloadError::Rejected(Error::KeySecretChanged { .. }))
