@@ -11,7 +11,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use rand::Rng;
 
 use common::*;
-use sealed_session::{Codec, Mode, RequestCookies};
+use sealed_session::{Codec, Keyring, Mode, RequestCookies};
 
 fn b64() -> &'static base64::engine::Simd {
     static ENGINE: std::sync::OnceLock<base64::engine::Simd> = std::sync::OnceLock::new();
@@ -294,6 +294,19 @@ criterion_group! {
         .warm_up_time(std::time::Duration::from_millis(300))
         .measurement_time(std::time::Duration::from_secs(1))
         .sample_size(30);
-    targets = reference, floors, derivation_floor
+    targets = reference, floors, derivation_floor, keyring_load
 }
 criterion_main!(benches);
+
+/// What a replaceable keyring adds to every seal and open, bounded from above: `Codec::keyring`
+/// loads the keyring and clones its `Arc` (an atomic increment and decrement), while seals and
+/// opens load it through arc-swap's guard, which skips the reference count (BENCHMARKS.md,
+/// "Keyring reload").
+fn keyring_load(c: &mut Criterion) {
+    let codec = Codec::<u32>::builder(Keyring::generate().unwrap())
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("keyring");
+    g.bench_function("load-snapshot", |b| b.iter(|| black_box(&codec).keyring()));
+    g.finish();
+}

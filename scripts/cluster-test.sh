@@ -7,13 +7,15 @@
 # which seals the old schema until one DEMO_SCHEMA_SWITCH_AT after the roll-out, every session
 # re-sealed to the new schema past it, then into c, under load); concurrent requests of one
 # user with the same cookies; a node SIGKILLed and restarted; a rolling restart (the 3 nodes,
-# 2 s apart, under load); a hung node (SIGSTOP for 10 s, under load); a new key rolled out,
-# taking over, and the old key retired; a straggler (another key rolled out, one node
+# 2 s apart, under load); a hung node (SIGSTOP for 10 s, under load); a whole key rotation
+# with no restart (every node watches one keyring file, SEALED_SESSION_KEYRING_FILE, which the
+# CLI rewrites: a key added with a not_before, the switch, a retirement too early that every
+# node refuses, the retirement scheduled past the switch and the clock skew); a straggler (another key rolled out, one node
 # restarted with the old keyring: past not_before it must replace no session, its 503s
 # resent by nginx, under load). Prints each phase's requests, 5xx, longest request, lost
 # sessions and sign-outs, with notes (schema versions over time, the straggler's 503s from
 # nginx's access log); exits non-zero on any lost session, unexpected sign-out or other
-# failure. About 75 s after the build. Loopback only; installs nginx (apt-get) when missing.
+# failure. About 140 s after the build (the rotation waits out the demo's 60 s clock skew). Loopback only; installs nginx (apt-get) when missing.
 #
 #   scripts/cluster-test.sh                      # KEEP=1 keeps the temp dir (logs, nginx.conf)
 #   scripts/cluster-test.sh --phases steady hang # some phases only (see cluster.py --help)

@@ -123,6 +123,22 @@ pub enum Error {
     },
     /// The operating system's random number generator failed.
     Randomness,
+    /// A keyring replacement ([`Codec::replace_keyring`](crate::Codec::replace_keyring)) was
+    /// refused, and the old keyring kept: the new keyring drops, or retires already, a key that
+    /// seals now (here, or on a node whose clock is within the clock-skew allowance). Values
+    /// sealed under it would stop opening. Roll the new key out first, and retire the old one
+    /// only after the switch (the README's rotation recipe).
+    SealingKeyDropped {
+        /// The key that seals (key ids are public).
+        key_id: KeyId,
+    },
+    /// A keyring replacement was refused, and the old keyring kept: a key id both keyrings hold
+    /// has another secret in the new one, so every value under it would fail authentication
+    /// (and be deleted as tampered). A new key needs a new id.
+    KeySecretChanged {
+        /// The key id whose secret differs (key ids are public; the secrets are not shown).
+        key_id: KeyId,
+    },
 }
 
 /// Why a request's chunk cookies could not be joined.
@@ -213,6 +229,16 @@ impl fmt::Display for Error {
             }
             Error::InvalidConfig { reason } => write!(f, "invalid configuration: {reason}"),
             Error::Randomness => f.write_str("the operating system random generator failed"),
+            Error::SealingKeyDropped { key_id } => write!(
+                f,
+                "keyring not replaced: the new keyring drops or retires key id {key_id}, which \
+                 seals now (or within the clock-skew allowance)"
+            ),
+            Error::KeySecretChanged { key_id } => write!(
+                f,
+                "keyring not replaced: the new keyring gives key id {key_id} another secret, so \
+                 values under it would fail authentication"
+            ),
         }
     }
 }
@@ -268,6 +294,8 @@ impl Error {
             Error::Chunks(ChunkError::TooMany { .. }) => "chunks_too_many",
             Error::TooLarge { .. } => "too_large",
             Error::NoSealingKey => "no_sealing_key",
+            Error::SealingKeyDropped { .. } => "sealing_key_dropped",
+            Error::KeySecretChanged { .. } => "key_secret_changed",
             Error::Serialization { .. } => "serialization",
             Error::UnknownSchema { .. } => "unknown_schema",
             Error::OverwriteRefused { .. } => "overwrite_refused",
@@ -314,7 +342,9 @@ impl Error {
             Error::NoSealingKey
             | Error::InvalidKeyring { .. }
             | Error::InvalidConfig { .. }
-            | Error::Randomness => false,
+            | Error::Randomness
+            | Error::SealingKeyDropped { .. }
+            | Error::KeySecretChanged { .. } => false,
         }
     }
 }

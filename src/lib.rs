@@ -71,6 +71,8 @@ mod expiry;
 mod inspect;
 mod keyring;
 mod random;
+#[cfg(feature = "reload")]
+pub mod reload;
 mod session;
 pub mod testing;
 mod time;
@@ -78,7 +80,7 @@ mod time;
 pub use chunk::MAX_CHUNKS;
 pub use codec::{
     Codec, CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_MAX_COOKIE_BYTES, DEFAULT_MAX_TOTAL_BYTES,
-    DEFAULT_PURPOSE, MAX_COOKIE_BYTES, MAX_TOTAL_BYTES,
+    DEFAULT_PURPOSE, LiveKeyring, MAX_COOKIE_BYTES, MAX_TOTAL_BYTES,
 };
 pub use cookie::{CookieAttributes, RequestCookies, SameSite};
 pub use envelope::Mode;

@@ -2,6 +2,7 @@
 //! (`--port N`), and the codec of this node's release.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
 use sealed_session::{Codec, CodecBuilder, CookieAttributes, Keyring};
 
@@ -13,6 +14,8 @@ pub struct Config {
     pub addr: SocketAddr,
     pub codec: Codecs,
     pub app: App,
+    /// `SEALED_SESSION_KEYRING_FILE`: the file the keyring came from, to watch.
+    pub keyring_file: Option<PathBuf>,
 }
 
 /// The codec of this release: the old session type (release `a`) or the new one.
@@ -47,6 +50,10 @@ impl CodecSettings {
         builder
     }
 }
+
+/// How often the keyring file's metadata is checked (a `stat`; the file is read only when it
+/// changed). A rotation schedules its switch well beyond this (`not_before`).
+pub const KEYRING_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -83,13 +90,29 @@ pub fn configure() -> Result<Config, String> {
         eprintln!("demo: {warning}");
     }
 
-    let (keyring, key_note) = match env("SEALED_SESSION_KEYRING") {
-        // The error names the entry and the rule broken, never the text.
-        Some(text) => (
+    let keyring_file = env("SEALED_SESSION_KEYRING_FILE").map(PathBuf::from);
+    let (keyring, key_note) = match (env("SEALED_SESSION_KEYRING"), &keyring_file) {
+        (Some(_), Some(_)) => {
+            return Err(
+                "set SEALED_SESSION_KEYRING or SEALED_SESSION_KEYRING_FILE, not both".to_owned(),
+            );
+        }
+        // The errors name the entry and the rule broken (or the I/O error), never the text
+        // or the path (which may be a secret pasted in the wrong place).
+        (None, Some(path)) => (
+            sealed_session::reload::read_keyring_file(path)
+                .map_err(|e| format!("SEALED_SESSION_KEYRING_FILE: {e}"))?,
+            format!(
+                "keyring from SEALED_SESSION_KEYRING_FILE (reloaded when it changes, polled every \
+                 {} ms, and on SIGHUP)",
+                KEYRING_POLL.as_millis()
+            ),
+        ),
+        (Some(text), None) => (
             Keyring::from_text(&text).map_err(|e| format!("SEALED_SESSION_KEYRING: {e}"))?,
             "keyring from SEALED_SESSION_KEYRING".to_owned(),
         ),
-        None => {
+        (None, None) => {
             eprintln!(
                 "\n!!! WARNING: SEALED_SESSION_KEYRING is not set: using a DEVELOPMENT keyring made up\n\
                  !!! just now. Sessions die with this process and no other node can open them.\n\
@@ -154,5 +177,6 @@ pub fn configure() -> Result<Config, String> {
         addr: SocketAddr::new(ip, port),
         codec,
         app,
+        keyring_file,
     })
 }

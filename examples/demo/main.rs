@@ -1,8 +1,8 @@
 //! The sealed-session demo: an axum app whose whole session lives in sealed cookies.
 //!
 //! ```sh
-//! cargo run --example demo --features axum,metrics    # http://127.0.0.1:8080 (and /metrics)
-//! cargo run --example demo --features axum -- --port 9000   # without /metrics
+//! cargo run --example demo --features axum,metrics,reload   # http://127.0.0.1:8080 (and /metrics)
+//! cargo run --example demo --features axum,metrics,reload -- --port 9000
 //! ```
 //!
 //! The page shows the session (visit count, a signed-in name, a cart, the node that last
@@ -22,6 +22,7 @@
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `SEALED_SESSION_KEYRING` | keyring text (`sealed-session keygen`) | a fresh development keyring, with a warning |
+//! | `SEALED_SESSION_KEYRING_FILE` | a file holding the keyring text (instead of `SEALED_SESSION_KEYRING`), reloaded without a restart when it changes (checked every 500 ms: a rename over it, a Kubernetes Secret's `..data` swap, an in-place write) and on `SIGHUP`; a file that does not parse or would drop the key that seals is refused and logged, the keyring in use kept | — |
 //! | `PORT` (or `--port N`) | TCP port (0: any free port, printed at start-up) | `8080` |
 //! | `BIND` | address to bind | `127.0.0.1` |
 //! | `NODE_NAME` | shown on the page and in the JSON (`node`), and recorded in the session as `last_writer` | `demo` |
@@ -191,6 +192,7 @@ use axum::{Extension, Router, middleware};
 use tokio::net::TcpListener;
 
 use sealed_session::axum::SessionLayer;
+use sealed_session::reload::KeyringFile;
 use sealed_session::{Codec, ValidAfter};
 
 use config::{Codecs, configure};
@@ -271,9 +273,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // The reload feature logs through `tracing`: reloads and refusals go to standard error.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let file = config.keyring_file;
     match config.codec {
-        Codecs::Old(codec) => serve(listener, config.addr, codec, config.app).await,
-        Codecs::New(codec) => serve(listener, config.addr, codec, config.app).await,
+        Codecs::Old(codec) => serve(listener, config.addr, codec, config.app, file).await,
+        Codecs::New(codec) => serve(listener, config.addr, codec, config.app, file).await,
     }
 }
 
@@ -282,8 +290,11 @@ async fn serve<T: DemoState>(
     configured: SocketAddr,
     codec: Codec<T>,
     app: App,
+    keyring_file: Option<std::path::PathBuf>,
 ) -> ExitCode {
     let addr = listener.local_addr().unwrap_or(configured);
+    // Every clone of the codec (the layer's, the handlers') follows the file.
+    let watch = keyring_file.map(|path| KeyringFile::new(&codec, path).spawn(config::KEYRING_POLL));
     let keys: Vec<String> = codec.keyring().keys().map(|k| k.id().to_string()).collect();
     println!(
         "sealed-session demo (node {}, {}) on http://{addr}/ : cookie {}, keys [{}], {}",
@@ -296,6 +307,9 @@ async fn serve<T: DemoState>(
     let served = axum::serve(listener, router(codec, app).merge(outside_the_session()))
         .with_graceful_shutdown(shutdown())
         .await;
+    if let Some(watch) = watch {
+        watch.abort();
+    }
     match served {
         Ok(()) => {
             println!("demo: stopped");

@@ -24,9 +24,13 @@ methods), add "my-fault" to PHASES, and it runs and is reported like the others.
   kill             one node SIGKILLed, traffic, restarted
   rolling-restart  the 3 nodes restarted 2 s apart (SIGTERM, start) under concurrent traffic
   hang             one node SIGSTOPped for 10 s, then SIGCONT, under concurrent traffic
-  rotation         a new key rolled out (nodes restarted one at a time) with a not_before a
-                   few seconds ahead, sessions re-sealed under it, the old key retired (rolled
-                   out again), and a copy of an old cookie refused
+  rotation         a whole rotation with no restart, by rewriting the keyring file every node
+                   watches (SEALED_SESSION_KEYRING_FILE; the CLI's --out --overwrite, a new
+                   file renamed over it): a new key with a not_before a few seconds ahead,
+                   sessions re-sealed under it past the switch, a retirement of the old key
+                   too early (every node refuses it, keeps its keyring), the old key's
+                   retirement scheduled past the switch plus the clock skew (accepted), and a
+                   copy of an old cookie refused once it has passed
   straggler        another key rolled out with a not_before a few seconds ahead, two nodes
                    restarted with the new keyring and one with the old one (a straggler, which
                    cannot open what the new key seals); past not_before every user keeps
@@ -118,6 +122,17 @@ class Jar:
 # ------------------------------------------------------------------------------------------
 # The nodes: demo processes this driver starts, kills and restarts.
 
+# Node.start's keyring for "the shared keyring file": every node reads it at start-up and
+# reloads it when it changes (the demo's SEALED_SESSION_KEYRING_FILE).
+LIVE_FILE = object()
+# The demo's clock-skew allowance (Expiry::default()): a keyring file may retire a key only
+# once it no longer seals on a node whose clock runs this far behind.
+DEMO_SKEW = 60
+
+
+def live_file(args):
+    return os.path.join(args.dir, "keyring-live.txt")
+
 
 class Node:
     def __init__(self, name, port, args):
@@ -135,14 +150,21 @@ class Node:
     def start(self, keyring_text, extra_env=None, binary=None):
         """Starts the demo (binary: another build, as for a rolling deploy) and waits until it
         listens; extra_env is added to its environment. A start that gives no extra_env or
-        binary keeps those of the last one (a restart keeps the node's release)."""
+        binary keeps those of the last one (a restart keeps the node's release). keyring_text
+        LIVE_FILE: the node reads and watches the shared keyring file
+        (SEALED_SESSION_KEYRING_FILE) instead of SEALED_SESSION_KEYRING."""
         if extra_env is not None:
             self.extra_env = dict(extra_env)
         if binary is not None:
             self.binary = binary
         env = dict(os.environ)
+        for name in ("SEALED_SESSION_KEYRING", "SEALED_SESSION_KEYRING_FILE"):
+            env.pop(name, None)
+        if keyring_text is LIVE_FILE:
+            env["SEALED_SESSION_KEYRING_FILE"] = live_file(self.args)
+        else:
+            env["SEALED_SESSION_KEYRING"] = keyring_text
         env.update(
-            SEALED_SESSION_KEYRING=keyring_text,
             SEALED_SESSION_MAX_COOKIE_BYTES=str(self.args.max_cookie_bytes),
             SEALED_SESSION_MAX_TOTAL_BYTES=str(self.args.max_total_bytes),
             NODE_NAME=self.name,
@@ -263,6 +285,7 @@ class Driver:
         self.sections = []  # one dict per phase run, for the summary
         self.section = None
         self.ring = None  # the keyring text the nodes run with
+        self.on_file = True  # the nodes read it from the shared keyring file (LIVE_FILE)
         self.old_key = self.new_key = None
         self.switch_at = None  # unix time the new key becomes primary
         self.stale_nodes = set()  # nodes whose keyring lacks new_key (straggler): may seal old_key
@@ -788,22 +811,43 @@ class Driver:
 
     # -- node operations --------------------------------------------------------------------
 
-    def rolling_restart(self, keyring_text, label):
-        """Restarts the nodes one at a time with a new keyring; nginx serves from the others."""
-        for node in self.nodes:
-            node.stop(signal.SIGTERM)
-            hits = self.run_phase(f"{label}: {node.name} down", at_least=60)
-            if hits.get(node.name):
-                self.fail(None, f"{node.name} answered while it was down")
-            node.start(keyring_text)
-            self.run_phase(
-                f"{label}: {node.name} back",
-                at_least=40,
-                until=lambda n=node.name: self.phase_hits[n] >= 5,
-                at_most=2000,
-                pause=0.005,  # nginx tries a node it saw refuse again after fail_timeout (1 s)
-            )
-        self.ring = keyring_text
+    def source(self):
+        """What a restarted node gets its keyring from: the shared file, or the text."""
+        return LIVE_FILE if self.on_file else self.ring
+
+    def log_count(self, node, text):
+        """How often `text` is in the node's log (standard output and error, every start)."""
+        try:
+            with open(os.path.join(self.args.dir, f"{node.name}.log"), "rb") as f:
+                return f.read().decode("utf-8", "replace").count(text)
+        except OSError:
+            return 0
+
+    def rewrite_keyring(self, label, argv, stdin=None, expect="keyring reloaded"):
+        """Rewrites the shared keyring file with the CLI (`--out FILE --overwrite`: a new file
+        renamed over it) and keeps the users sending until every node's log shows `expect`
+        once more; notes how long each node took. Returns the file's new text."""
+        before = {n.name: self.log_count(n, expect) for n in self.nodes}
+        pids = {n.name: n.proc.pid for n in self.nodes}
+        took = {}
+        written = time.monotonic()
+        self.cli(*argv, "--out", live_file(self.args), "--overwrite", stdin=stdin)
+
+        def all_seen():
+            for n in self.nodes:
+                if n.name not in took and self.log_count(n, expect) > before[n.name]:
+                    took[n.name] = time.monotonic() - written
+            return len(took) == len(self.nodes)
+
+        self.run_phase(label, at_least=30, until=all_seen, at_most=3000, pause=0.005)
+        if not all_seen():
+            self.fail(None, f"{label}: not every node logged {expect!r}: {took}")
+        restarted = [n.name for n in self.nodes if n.proc.pid != pids[n.name] or not n.alive]
+        if restarted:
+            self.fail(None, f"{label}: nodes restarted or died: {restarted}")
+        self.note(f"{label}: '{expect}' on " + ", ".join(f"{n} after {t:.2f}s" for n, t in sorted(took.items())) + ", no restart")
+        with open(live_file(self.args)) as f:
+            return f.read().strip()
 
     # -- the phases (PHASES, in this order unless --phases says otherwise) -------------------
 
@@ -814,10 +858,14 @@ class Driver:
         keys = self.keyring_list(self.ring)
         self.old_key = keys[0][0]
         self.log(f"keyring: {keys}")
+        # The shared keyring file every node watches (as a mounted Secret would be).
+        fd = os.open(live_file(a), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.ring + "\n")
         # Release a (the old session type) when deploy is to change it; restarts keep it.
         release = "a" if "deploy" in a.phases else "c"
         for node in self.nodes:
-            node.start(self.ring, extra_env={"DEMO_RELEASE": release})
+            node.start(self.source(), extra_env={"DEMO_RELEASE": release})
         if a.self_check_wrong_keyring:
             # Proves the checks bite: a node with a keyring of its own loses every session it
             # is sent, and this run must FAIL.
@@ -879,7 +927,7 @@ class Driver:
                 self.phase = f"deploy: {node.name} restarting into {release}"
                 t = time.monotonic()
                 node.stop(signal.SIGTERM)
-                node.start(self.ring, extra_env=env)
+                node.start(self.source(), extra_env=env)
                 if release == "c":
                     back[node.name] = self.hits[node.name]
                 took.setdefault(release, []).append(f"{node.name} at +{t - first:.1f}s, down {time.monotonic() - t:.2f}s")
@@ -1099,7 +1147,7 @@ class Driver:
         hits = self.run_phase(f"{victim.name} killed", at_least=400)
         if hits.get(victim.name):
             self.fail(None, f"{victim.name} answered after SIGKILL")
-        victim.start(self.ring)
+        victim.start(self.source())
         self.log(f"restarted {victim.name}")
         self.run_phase(
             f"{victim.name} restarted", at_least=300, until=lambda: self.phase_hits[victim.name] >= 20, at_most=3000, pause=0.003
@@ -1121,7 +1169,7 @@ class Driver:
                 self.phase = f"rolling restart: {node.name} restarting"
                 t = time.monotonic()
                 node.stop(signal.SIGTERM)
-                node.start(self.ring)
+                node.start(self.source())
                 back[node.name] = self.hits[node.name]
                 self.note(f"{node.name} restarted at +{t - first:.1f}s, down {time.monotonic() - t:.2f}s")
             self.phase = "rolling restart: all back"
@@ -1155,26 +1203,31 @@ class Driver:
         self.note(f"{self.slow - before} requests over 1 s; {node.name} served {self.hits[node.name] - resumed['hits']} after SIGCONT")
 
     def phase_rotation(self):
+        """A whole key rotation without a restart: every node watches the shared keyring file,
+        which the CLI rewrites (add, then retire), and reloads it on its own."""
         a = self.args
+        if not self.on_file:
+            raise Failure("rotation: the nodes do not run on the keyring file (run it before straggler)")
         ring1 = self.ring
         self.old_key = self.primary_key(ring1)  # the one sessions are under (another phase may have rotated)
-        # Key rotation: a new key that starts sealing a few seconds from now, rolled out.
-        ring2 = self.cli("keyring", "add", "--keyring-file", "-", "--not-before", f"+{a.rotate_in}s", stdin=ring1 + "\n")
+        live = live_file(a)
+        # 1. A new key that starts sealing a few seconds from now, written to the file.
+        ring2 = self.rewrite_keyring(
+            "add key: file rewritten",
+            ("keyring", "add", "--keyring-file", live, "--not-before", f"+{a.rotate_in}s"),
+        )
         keys = self.keyring_list(ring2)
         pending = [k for k in keys if k[1] == "pending"]
         if len(pending) != 1:
             raise Failure(f"keyring add: expected one pending key, got {keys}")
         self.new_key, _, self.switch_at = pending[0]
-        with open(os.path.join(a.dir, "keyring2.txt"), "w") as f:
-            f.write(ring2 + "\n")
-        self.log(f"new key {self.new_key} seals from {self.switch_at} ({self.switch_at - time.time():.1f}s from now); rolling it out")
-        self.rolling_restart(ring2, "add key")
+        self.ring = ring2
         margin = self.switch_at - time.time()
-        self.log(f"roll-out done {margin:.1f}s before the switch")
+        self.log(f"new key {self.new_key} seals from {self.switch_at}; every node reloaded {margin:.1f}s before the switch")
         if margin < 1:
-            raise Failure("the roll-out did not finish before not_before: raise --rotate-in")
+            raise Failure("the reload did not reach every node before not_before: raise --rotate-in")
 
-        # Keep serving until past not_before (every node switches at the same second).
+        # 2. The scheduled switch: every node seals with the new key from not_before on.
         self.run_phase("before switch", at_least=1, until=lambda: time.time() >= self.switch_at - 1.5, at_most=4000, pause=0.01)
         holder = next((u for u in self.users if u.session_id is not None), self.users[0])
         stale_jar = dict(holder.jar.cookies)  # a copy under the old key, for the end
@@ -1189,14 +1242,27 @@ class Driver:
         resealed_users = sum(u.key_id == self.new_key for u in self.users)
         self.log(f"{resealed_users}/{len(self.users)} sessions re-sealed under {self.new_key}; re-seals: {dict(self.reseals)}")
 
-        # The stale copy still opens (old key still in the keyring) before retirement ...
-        # ... then retire the old key, rolled out one node at a time.
-        ring3 = self.cli("keyring", "retire", self.old_key, "--keyring-file", "-", stdin=ring2 + "\n")
-        self.log(f"retire {self.old_key}: {self.keyring_list(ring3)}")
-        self.rolling_restart(ring3, "retire key")
+        # 3. Retiring the old key now, within the clock skew of the switch (a node whose clock
+        # runs behind may still seal with it): every node refuses the file and keeps its keyring.
+        self.rewrite_keyring(
+            "retire too early: refused",
+            ("keyring", "retire", self.old_key, "--at", "now", "--keyring-file", "-"),
+            stdin=ring2 + "\n",
+            expect="keyring file refused",
+        )
+        # 4. The old key's retirement scheduled past the switch plus the skew: accepted.
+        retire_at = self.switch_at + DEMO_SKEW + 1
+        ring3 = self.rewrite_keyring(
+            "retire scheduled: file rewritten",
+            ("keyring", "retire", self.old_key, "--at", str(retire_at), "--keyring-file", "-"),
+            stdin=ring2 + "\n",
+        )
+        self.ring = ring3
+        self.log(f"retire {self.old_key} at {retire_at} ({retire_at - time.time():.1f}s from now): {self.keyring_list(ring3)}")
+        self.run_phase("until retirement", at_least=1, until=lambda: time.time() >= retire_at + 1, at_most=40000, pause=0.02)
         hits = self.run_phase("after retirement", at_least=500)
         if len(hits) != 3:
-            self.fail(None, f"not every node served after the roll-outs: {hits}")
+            self.fail(None, f"not every node served after the reloads: {hits}")
 
         # The stale copy (sealed under the retired key) no longer opens: served as no session,
         # its cookies deleted.
@@ -1291,6 +1357,7 @@ class Driver:
             until=lambda: self.hits[straggler.name] - back["hits"] >= 5 and all(u.key_id in (self.new_key, None) for u in self.users),
         )
         self.ring = ring_new
+        self.on_file = False  # restarted with SEALED_SESSION_KEYRING texts
         s, e = window["start"], window["end"]
         tries = self.upstream_tries(s["log"], e["log"])
         mine = collections.Counter(st for _, _, _, node_tries in tries for node, st in node_tries if node == straggler.name)

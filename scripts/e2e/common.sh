@@ -37,8 +37,8 @@ e2e_need_chromium() {
 
 # The demo and the CLI, built once (release) into $CARGO_TARGET_DIR.
 e2e_build() {
-  e2e_log "cargo build --release --example demo --bin sealed-session --features axum,cli"
-  (cd "$E2E_ROOT" && cargo build --quiet --release --features axum,cli --example demo --bin sealed-session)
+  e2e_log "cargo build --release --example demo --bin sealed-session --features axum,cli,reload,metrics"
+  (cd "$E2E_ROOT" && cargo build --quiet --release --features axum,cli,reload,metrics --example demo --bin sealed-session)
   E2E_DEMO="$E2E_BIN/examples/demo"
   E2E_CLI="$E2E_BIN/sealed-session"
 }

@@ -8,13 +8,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::schema::Schemas;
-use super::{Codec, Shared};
+use super::{Codec, LiveKeyring, Shared};
 use crate::chunk::MAX_CHUNKS;
 use crate::cookie::{CookieAttributes, LifetimeAttrs, validate_name};
 use crate::envelope::{Binding, MAX_LABEL_LEN, Mode};
 use crate::error::{Error, config};
 use crate::expiry::Expiry;
-use crate::keyring::Keyring;
 use crate::random::{OsRandom, RandomSource};
 use crate::time::to_unix;
 
@@ -69,7 +68,7 @@ const MIN_VALUE_ROOM: usize = 64;
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
 pub struct CodecBuilder<T> {
-    keyring: Keyring,
+    keyring: LiveKeyring,
     cookie_name: String,
     purpose: String,
     purpose_named: bool,
@@ -85,7 +84,7 @@ pub struct CodecBuilder<T> {
 }
 
 impl<T> CodecBuilder<T> {
-    pub(super) fn new(keyring: Keyring) -> Self {
+    pub(super) fn new(keyring: LiveKeyring) -> Self {
         CodecBuilder {
             keyring,
             cookie_name: DEFAULT_COOKIE_NAME.to_owned(),

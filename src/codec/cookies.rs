@@ -37,7 +37,8 @@ impl<T> Codec<T> {
     ) -> Result<SealedCookies, Error> {
         let now = to_unix(now);
         let start = Start::from_previous(previous, &self.shared.expiry);
-        let pending = self.begin_bytes(start, now, data)?;
+        let keyring = self.shared.keyring.guard();
+        let pending = self.begin_bytes(&keyring, start, now, data)?;
         self.finish_cookies(pending, request, now)
     }
 
@@ -109,7 +110,8 @@ impl<T: Serialize> Codec<T> {
     ) -> Result<SealedCookies, Error> {
         let now = to_unix(now);
         let start = Start::from_previous(previous, &self.shared.expiry);
-        let pending = self.begin_value(start, now, session)?;
+        let keyring = self.shared.keyring.guard();
+        let pending = self.begin_value(&keyring, start, now, session)?;
         self.finish_cookies(pending, request, now)
     }
 
@@ -153,7 +155,8 @@ impl<T: Serialize> Codec<T> {
         now: SystemTime,
     ) -> Result<SealedCookies, Error> {
         let now = to_unix(now);
-        let pending = self.begin_value(Start::New(*lifetime), now, session)?;
+        let keyring = self.shared.keyring.guard();
+        let pending = self.begin_value(&keyring, Start::New(*lifetime), now, session)?;
         self.finish_cookies(pending, request, now)
     }
 }

@@ -5,6 +5,7 @@
 
 mod builder;
 mod cookies;
+mod live;
 mod opening;
 mod schema;
 mod sealing;
@@ -14,6 +15,8 @@ use core::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+pub use live::LiveKeyring;
+
 pub use builder::{
     CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_MAX_COOKIE_BYTES, DEFAULT_MAX_TOTAL_BYTES,
     DEFAULT_PURPOSE, MAX_COOKIE_BYTES, MAX_TOTAL_BYTES,
@@ -22,6 +25,7 @@ pub use builder::{
 use crate::chunk::Slots;
 use crate::cookie::{CookieAttributes, LifetimeAttrs, RequestCookies};
 use crate::envelope::{Binding, Mode};
+use crate::error::Error;
 use crate::expiry::{Expiry, Lifetime};
 use crate::keyring::Keyring;
 use crate::random::RandomSource;
@@ -33,7 +37,8 @@ use schema::Schemas;
 /// Built once per application from a [`Keyring`] and a configuration ([`Codec::builder`]), then
 /// shared: it is cheap to clone (two `Arc`s), `Send` and `Sync`, and takes no lock. Every method
 /// is a pure function of its inputs, the keyring, `now`, and the randomness source: nothing here
-/// does I/O.
+/// does I/O. The keyring can be replaced while the codec runs ([`Codec::replace_keyring`]):
+/// every clone sees the new one.
 ///
 /// # Example
 ///
@@ -65,7 +70,7 @@ pub struct Codec<T> {
 }
 
 struct Shared {
-    keyring: Keyring,
+    keyring: LiveKeyring,
     cookie_name: String,
     purpose: String,
     /// Whether the builder was given a purpose: tokens need one (a token codec names its
@@ -125,7 +130,8 @@ impl<T> fmt::Debug for Codec<T> {
 }
 
 impl<T> Codec<T> {
-    /// Starts configuring a codec that seals with `keyring`.
+    /// Starts configuring a codec that seals with `keyring`: a [`Keyring`], or a
+    /// [`LiveKeyring`] that several codecs share (one replacement reaches them all).
     ///
     /// # Example
     ///
@@ -135,8 +141,8 @@ impl<T> Codec<T> {
     /// # let _ = codec;
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
-    pub fn builder(keyring: Keyring) -> CodecBuilder<T> {
-        CodecBuilder::new(keyring)
+    pub fn builder(keyring: impl Into<LiveKeyring>) -> CodecBuilder<T> {
+        CodecBuilder::new(keyring.into())
     }
 
     /// The cookie name (chunks add `.1`, `.2`, ...).
@@ -237,7 +243,8 @@ impl<T> Codec<T> {
         self.shared.max_total_bytes
     }
 
-    /// The keyring.
+    /// The keyring now. A later [`replace_keyring`](Self::replace_keyring) does not change the
+    /// returned one: load it for one operation, not for good.
     ///
     /// # Example
     ///
@@ -247,8 +254,67 @@ impl<T> Codec<T> {
     /// assert_eq!(codec.keyring().keys().count(), 1);
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
-    pub fn keyring(&self) -> &Keyring {
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.shared.keyring.load()
+    }
+
+    /// The live keyring this codec shares with its clones (and with every codec built from the
+    /// same [`LiveKeyring`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Keyring};
+    /// let codec = Codec::<u8>::builder(Keyring::generate()?).build()?;
+    /// let tokens = Codec::<u8>::builder(codec.live_keyring().clone()).purpose("api").build()?;
+    /// assert_eq!(tokens.keyring(), codec.keyring());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn live_keyring(&self) -> &LiveKeyring {
         &self.shared.keyring
+    }
+
+    /// Replaces the keyring of this codec, its clones and every codec sharing its
+    /// [`LiveKeyring`], atomically and without a lock on seals and opens, if the new keyring
+    /// keeps the keys that seal at `now` within this codec's clock-skew allowance
+    /// ([`Expiry::skew`]); otherwise returns why and keeps the keyring it has. The rules:
+    /// [`LiveKeyring::replace`]. This does no I/O: reading a keyring file when it changes is
+    /// the `reload` feature's `KeyringFile`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use sealed_session::{Codec, Error, Key, KeyId, Keyring, RequestCookies};
+    ///
+    /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// let old = Key::new(KeyId::new(1), [1; 32]);
+    /// let codec = Codec::<u32>::builder(Keyring::new([old.clone()])?).build()?;
+    /// let handler_copy = codec.clone();
+    ///
+    /// // Add key 2, sealing from a minute on: every clone sees it.
+    /// let switch = now + Duration::from_secs(60);
+    /// let new = Key::new(KeyId::new(2), [2; 32]).with_not_before(switch);
+    /// codec.replace_keyring(Keyring::new([old, new.clone()])?, now)?;
+    /// let sealed = handler_copy.seal(&7, None, &RequestCookies::new(), switch)?;
+    /// assert_eq!(sealed.metadata().key_id(), KeyId::new(2));
+    ///
+    /// // Dropping key 1 while it still seals is refused; the keyring stays.
+    /// assert_eq!(
+    ///     codec.replace_keyring(Keyring::new([new])?, now),
+    ///     Err(Error::SealingKeyDropped { key_id: KeyId::new(1) })
+    /// );
+    /// assert_eq!(handler_copy.keyring().keys().count(), 2);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn replace_keyring(
+        &self,
+        keyring: Keyring,
+        now: std::time::SystemTime,
+    ) -> Result<(), Error> {
+        self.shared
+            .keyring
+            .replace(keyring, now, self.shared.expiry.skew())
     }
 
     /// The schema version of `T` this codec writes once any scheduled switch has passed

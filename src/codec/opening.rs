@@ -111,9 +111,11 @@ impl<T> Codec<T> {
             return Err(Error::Authentication);
         }
         let key_id = header.key_id;
-        let cipher = match s.keyring.opener(key_id, now) {
+        // One keyring for the whole open, whatever a replacement does meanwhile.
+        let keyring = s.keyring.guard();
+        let cipher = match keyring.opener(key_id, now) {
             Some(cipher) => cipher,
-            None if s.keyring.holds(key_id) => return Err(Error::RetiredKey { key_id }),
+            None if keyring.holds(key_id) => return Err(Error::RetiredKey { key_id }),
             None => return Err(Error::UnknownKey { key_id }),
         };
         let (inner, data) = envelope::open(header, &mut buf, cipher, &s.binding, usage)?;
@@ -125,7 +127,7 @@ impl<T> Codec<T> {
         let reseal = if past_deadline {
             // It opened through the skew allowance only; it cannot be sealed again.
             None
-        } else if s.keyring.superseded(key_id, now) {
+        } else if keyring.superseded(key_id, now) {
             Some(ResealReason::NonPrimaryKey)
         } else if header.version < CURRENT_VERSION {
             Some(ResealReason::OldFormat)

@@ -11,6 +11,7 @@ use crate::crypto::{KeyCipher, NONCE_LEN};
 use crate::envelope::{self, CURRENT_VERSION, Inner, Mode, SESSION_ID_LEN, Usage};
 use crate::error::Error;
 use crate::expiry;
+use crate::keyring::Keyring;
 use crate::session::{Metadata, SealedCookies};
 use crate::time::from_unix;
 
@@ -23,16 +24,19 @@ pub(super) struct Pending<'a> {
 
 impl<T> Codec<T> {
     /// Draws the session id (for a new session) and nonce, fixes the lifetime, and writes the
-    /// plaintext's metadata; the caller appends `data_len` bytes of data.
-    pub(super) fn begin(
+    /// plaintext's metadata; the caller appends `data_len` bytes of data. `keyring` is the one
+    /// the caller loaded for this seal: a replacement meanwhile does not split a seal between
+    /// two keyrings.
+    pub(super) fn begin<'a>(
         &self,
+        keyring: &'a Keyring,
         start: Start<'_>,
         now: u64,
         schema: u32,
         data_len: usize,
-    ) -> Result<Pending<'_>, Error> {
+    ) -> Result<Pending<'a>, Error> {
         let s = &*self.shared;
-        let (key, cipher) = s.keyring.primary_entry(now).ok_or(Error::NoSealingKey)?;
+        let (key, cipher) = keyring.primary_entry(now).ok_or(Error::NoSealingKey)?;
         let (session_id, issued_at, lifetime) = match start {
             Start::Continue(meta) => {
                 // A session past its idle or absolute deadline on this clock is over: re-sealing
@@ -104,36 +108,38 @@ impl<T> Codec<T> {
     }
 
     /// Begins a seal of raw bytes, under the codec's current schema version.
-    pub(super) fn begin_bytes(
+    pub(super) fn begin_bytes<'a>(
         &self,
+        keyring: &'a Keyring,
         start: Start<'_>,
         now: u64,
         data: &[u8],
-    ) -> Result<Pending<'_>, Error> {
-        let mut pending = self.begin(start, now, self.schemas.current, data.len())?;
+    ) -> Result<Pending<'a>, Error> {
+        let mut pending = self.begin(keyring, start, now, self.schemas.current, data.len())?;
         pending.buf.extend_from_slice(data);
         Ok(pending)
     }
 
     /// Begins a seal of a session value, in the schema version that seals at `now`.
-    pub(super) fn begin_value(
+    pub(super) fn begin_value<'a>(
         &self,
+        keyring: &'a Keyring,
         start: Start<'_>,
         now: u64,
         value: &T,
-    ) -> Result<Pending<'_>, Error>
+    ) -> Result<Pending<'a>, Error>
     where
         T: Serialize,
     {
         match self.schemas.write(value, now)? {
             (schema, Encoded::Current(len)) => {
-                let mut pending = self.begin(start, now, schema, len)?;
+                let mut pending = self.begin(keyring, start, now, schema, len)?;
                 serialize(value, &mut pending.buf)?;
                 Ok(pending)
             }
             // An older schema's bytes, serialized up front (during a scheduled switch only).
             (schema, Encoded::Bytes(bytes)) => {
-                let mut pending = self.begin(start, now, schema, bytes.len())?;
+                let mut pending = self.begin(keyring, start, now, schema, bytes.len())?;
                 pending.buf.extend_from_slice(&bytes);
                 Ok(pending)
             }

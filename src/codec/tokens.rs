@@ -48,7 +48,8 @@ impl<T> Codec<T> {
     ) -> Result<String, Error> {
         self.check_token_purpose()?;
         let start = Start::from_previous(previous, &self.shared.expiry);
-        let pending = self.begin_bytes(start, to_unix(now), data)?;
+        let keyring = self.shared.keyring.guard();
+        let pending = self.begin_bytes(&keyring, start, to_unix(now), data)?;
         self.finish_token(pending)
     }
 
@@ -98,7 +99,8 @@ impl<T: Serialize> Codec<T> {
     ) -> Result<String, Error> {
         self.check_token_purpose()?;
         let start = Start::from_previous(previous, &self.shared.expiry);
-        let pending = self.begin_value(start, to_unix(now), session)?;
+        let keyring = self.shared.keyring.guard();
+        let pending = self.begin_value(&keyring, start, to_unix(now), session)?;
         self.finish_token(pending)
     }
 
@@ -127,7 +129,8 @@ impl<T: Serialize> Codec<T> {
         now: SystemTime,
     ) -> Result<String, Error> {
         self.check_token_purpose()?;
-        let pending = self.begin_value(Start::New(*lifetime), to_unix(now), session)?;
+        let keyring = self.shared.keyring.guard();
+        let pending = self.begin_value(&keyring, Start::New(*lifetime), to_unix(now), session)?;
         self.finish_token(pending)
     }
 }

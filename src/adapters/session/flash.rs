@@ -17,10 +17,10 @@ pub(crate) type Flashes = Vec<String>;
 /// How long a flash message waits for the request that shows it.
 const FLASH_LIFETIME: Duration = Duration::from_secs(600);
 
-/// The flash codec of a session codec: same keyring, attributes and limits, its own cookie
-/// name and purpose. `None` when the session's cookie name leaves no room for the suffix.
+/// The flash codec of a session codec: the same live keyring (a replacement reaches both),
+/// attributes and limits, its own cookie name and purpose. `None` when the session's cookie name leaves no room for the suffix.
 pub(crate) fn flash_codec<T>(session: &Codec<T>) -> Option<Codec<Flashes>> {
-    Codec::builder(session.keyring().clone())
+    Codec::builder(session.live_keyring().clone())
         .cookie_name(&format!("{}-flash", session.cookie_name()))
         .purpose(&format!("{}/flash", session.purpose()))
         .mode(session.mode())

@@ -60,7 +60,7 @@ pub fn open(parsed: &Parsed) -> Outcome {
         .max_total_bytes(MAX_TOTAL_BYTES)
         .build()
         .map_err(|e| usage(e.to_string()))?;
-    let failed = |e| open_failure(e, codec.keyring());
+    let failed = |e| open_failure(e, &codec.keyring());
     let opened = if is_cookie_header(&value) {
         codec
             .open_bytes(&RequestCookies::from_header(&value), at)
@@ -69,7 +69,7 @@ pub fn open(parsed: &Parsed) -> Outcome {
     } else {
         codec.open_token_bytes(&value, at).map_err(failed)?
     };
-    let mut out = describe_metadata(&opened.metadata, codec.keyring(), at);
+    let mut out = describe_metadata(&opened.metadata, &codec.keyring(), at);
     let _ = writeln!(out, "payload bytes:  {}", opened.session.len());
     let _ = writeln!(out, "payload hex:    {}", hex(&opened.session));
     print(&out)
