@@ -9,13 +9,15 @@
 #                                      exist is skipped, so rerunning resumes
 #   scripts/mutants.sh survivors       rerun every mutant a quick piece missed under the full
 #                                      test selection of .cargo/mutants.toml
+#   scripts/mutants.sh recheck         the same under the quick selection (after new tests)
 #   scripts/mutants.sh report          counts per file and the list of survivors
 #
 # Environment: QUICK=1 (default) tests each mutant first with a faster selection (no
 # tests/tamper.rs, no slow known-answer loops) and reruns only what that misses with the full
 # selection; QUICK=0 uses the full selection throughout. PER=N mutants per piece (default 10).
 # WRAP="nice -n 19" prefixes every cargo-mutants call (e.g. with a lock of a shared machine).
-# MUTANTS_OUT (default target/mutants-out) keeps every piece's mutants.out.
+# MUTANTS_OUT (default target/mutants-out) keeps every piece's mutants.out. EXCLUDE_RE (a
+# regex over mutant names) leaves out of `survivors` those already shown equivalent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,11 +85,30 @@ case "${1:-run}" in
     ;;
   survivors)
     python3 scripts/mutants_report.py "$OUT" --missed-quick | while IFS=$'\t' read -r file re; do
-      dir="$OUT/full-$(slug "$file")"
+      # One directory per set of survivors, so later quick pieces' survivors get their own run.
+      dir="$OUT/full-$(slug "$file")-$(echo "$re" | md5sum | cut -c1-8)"
       [ -f "$dir/mutants.out/outcomes.json" ] && grep -q '"end_time": *"' "$dir/mutants.out/outcomes.json" && continue
       echo "== survivors of $file under the full selection ($(date -u +%H:%M:%S))"
-      "${WRAP[@]}" cargo mutants -f "$file" -F "$re" -j 1 --baseline skip --timeout 400 \
-        --build-timeout 900 --no-shuffle -o "$dir" || [ $? -le 3 ]
+      skip=()
+      [ -n "${EXCLUDE_RE:-}" ] && skip=(-E "$EXCLUDE_RE")
+      "${WRAP[@]}" cargo mutants -f "$file" -F "$re" "${skip[@]}" -j 1 --baseline skip \
+        --timeout 400 --build-timeout 900 --no-shuffle -o "$dir" </dev/null || [ $? -le 3 ]
+    done
+    ;;
+  recheck)
+    # What quick pieces missed, under the quick selection again: after new tests are added,
+    # this is the cheap way to see them kill (a survivor here still goes to `survivors`).
+    python3 scripts/mutants_report.py "$OUT" --missed-quick | while IFS=$'\t' read -r file re; do
+      dir="$OUT/recheck-$(slug "$file")-$(echo "$re" | md5sum | cut -c1-8)"
+      [ -f "$dir/mutants.out/outcomes.json" ] && grep -q '"end_time": *"' "$dir/mutants.out/outcomes.json" && continue
+      echo "== recheck of $file's survivors ($(date -u +%H:%M:%S))"
+      skip=()
+      [ -n "${EXCLUDE_RE:-}" ] && skip=(-E "$EXCLUDE_RE")
+      args=(--no-config -f "$file" -F "$re" "${skip[@]}" -j 1 --baseline skip --timeout 200
+        --build-timeout 900 --no-shuffle -o "$dir")
+      for a in "${QUICK_TESTS[@]}"; do args+=("--cargo-arg=$a"); done
+      case "$file" in src/crypto*) ;; *) args+=("${QUICK_SKIPS[@]}") ;; esac
+      "${WRAP[@]}" cargo mutants "${args[@]}" </dev/null || [ $? -le 3 ]
     done
     ;;
   report)

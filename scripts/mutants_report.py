@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Aggregates the pieces of scripts/mutants.sh: one outcome per mutant, counts per file.
 
-A mutant's outcome is the one of its quick piece, unless that piece missed it and the rerun
-under the full selection (a `full-*` directory) has an outcome: then that one. A timeout
-counts as detected (the tests did not pass), as cargo-mutants' own summary does not say;
-the table shows timeouts apart so the reader can judge.
+A mutant's outcome is the one of the latest run that tested it: a quick piece, a `recheck-*`
+run (the quick selection again, after new tests) or a `full-*` run (the full selection of
+.cargo/mutants.toml). A miss under a quick selection is reported as `missed-quick` (the full
+selection might still catch it). A timeout counts as detected (the tests did not pass); the
+table shows timeouts apart so the reader can judge.
 
   mutants_report.py OUT                 table per file, totals, then every survivor
   mutants_report.py OUT --missed-quick  FILE<TAB>REGEX per file of what quick pieces missed
@@ -23,27 +24,34 @@ KIND = {
 }
 
 
+def escape(name):
+    """A regex (Rust's regex crate) matching exactly `name`."""
+    return re.sub(r"([\\.+*?()|\[\]{}^$#&\-~])", r"\\\1", name)
+
+
 def outcomes(out):
-    """(quick, full): dicts name -> (file, kind), over every piece that has outcomes."""
-    quick, full = {}, {}
-    for d in sorted(os.listdir(out)):
+    """name -> (file, kind, full): each mutant's outcome in the latest run that tested it.
+
+    `full` tells whether that run used the full selection of .cargo/mutants.toml (the
+    directories `scripts/mutants.sh survivors` writes, `full-*`) or a narrower one; a mutant
+    the narrower one caught is caught by the suite, one it missed is not yet known missed.
+    """
+    runs = []
+    for d in os.listdir(out):
         path = os.path.join(out, d, "mutants.out", "outcomes.json")
-        if not os.path.exists(path):
-            continue
-        with open(path) as f:
-            data = json.load(f)
-        target = full if d.startswith("full-") else quick
+        if os.path.exists(path):
+            with open(path) as f:
+                data = json.load(f)
+            runs.append((data.get("start_time") or "", d.startswith("full-"), data))
+    final = {}
+    for _, full, data in sorted(runs, key=lambda r: r[0]):
         for o in data["outcomes"]:
             m = o["scenario"]
             if not isinstance(m, dict) or "Mutant" not in m:
                 continue
             m = m["Mutant"]
-            kind = KIND.get(o["summary"], o["summary"])
-            name = m["name"]
-            if m.get("function"):
-                name = name  # names from --list already include " in FUNCTION"
-            target[name] = (m["file"], kind)
-    return quick, full
+            final[m["name"]] = (m["file"], KIND.get(o["summary"], o["summary"]), full)
+    return final
 
 
 def listed():
@@ -56,24 +64,20 @@ def listed():
 
 def main():
     out = sys.argv[1]
-    quick, full = outcomes(out)
+    latest = outcomes(out)
     if "--missed-quick" in sys.argv[2:]:
         by_file = {}
-        for name, (file, kind) in quick.items():
-            if kind == "missed":
+        for name, (file, kind, full) in latest.items():
+            if kind == "missed" and not full:
                 by_file.setdefault(file, []).append(name)
         for file, names in by_file.items():
-            print(f"{file}\t^({'|'.join(re.escape(n) for n in names)})$")
+            print(f"{file}\t^({'|'.join(escape(n) for n in names)})$")
         return
     final = {}
-    for name, (file, kind) in quick.items():
-        if kind == "missed" and name in full:
-            kind = full[name][1]
-        elif kind == "missed":
+    for name, (file, kind, full) in latest.items():
+        if kind == "missed" and not full:
             kind = "missed-quick"  # not yet rerun under the full selection
         final[name] = (file, kind)
-    for name, (file, kind) in full.items():
-        final.setdefault(name, (file, kind))
     all_names = listed()
     per = {}
     for name in all_names:
