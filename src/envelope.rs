@@ -455,3 +455,52 @@ mod tests {
         assert_eq!((v1.lifetime, v1.schema), (None, 0));
     }
 }
+
+/// Tests that kill mutants the suite above let live (MUTANTS.md).
+#[cfg(test)]
+mod mutant_kills {
+    use super::*;
+
+    fn v2_plaintext(issued_at: u64, delta: u64) -> Vec<u8> {
+        let mut p = vec![7; SESSION_ID_LEN];
+        put_varint(&mut p, issued_at);
+        put_varint(&mut p, delta);
+        p.extend_from_slice(&[0x00, 0x00]); // no lifetime flags, schema 0
+        p
+    }
+
+    #[test]
+    fn timestamps_up_to_the_last_second_of_9999_open_and_no_further() {
+        for (issued_at, delta) in [(MAX_UNIX, 0), (MAX_UNIX - 1, 1), (0, MAX_UNIX)] {
+            let (inner, _) = read_inner(2, &v2_plaintext(issued_at, delta)).unwrap();
+            assert_eq!(
+                (inner.issued_at, inner.sealed_at),
+                (issued_at, issued_at + delta)
+            );
+        }
+        for (issued_at, delta) in [
+            (MAX_UNIX, 1),
+            (MAX_UNIX + 1, 0),
+            (u64::MAX, 0),
+            (1, u64::MAX),
+        ] {
+            assert!(read_inner(2, &v2_plaintext(issued_at, delta)).is_err());
+        }
+    }
+
+    /// The smallest envelopes as FORMAT.md counts them (header 5, nonce 24, GCM tag 16 or
+    /// HMAC tag 32, session id 16, two varints, and in version 2 the flags and schema bytes),
+    /// written out rather than derived from `Mode::overhead`, which they check.
+    #[test]
+    fn smallest_envelopes_have_the_documented_lengths() {
+        for (format, min) in [
+            (V1_ENCRYPTED, 63),
+            (V1_SIGNED, 55),
+            (V2_ENCRYPTED, 65),
+            (V2_SIGNED, 57),
+        ] {
+            assert!(read_header(&vec![format; min - 1]).is_err(), "{format:#x}");
+            assert!(read_header(&vec![format; min]).is_ok(), "{format:#x}");
+        }
+    }
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Mutation testing of the core (MUTANTS.md): cargo-mutants over src/ outside the adapters and
+# the CLI (.cargo/mutants.toml), in pieces of a few mutants each so that a long run can be
+# paused, resumed and shared with other work. Not run in CI: one mutant costs a build and a
+# test run (a minute or more), and the core has about 1,100.
+#
+#   scripts/mutants.sh run [FILE...]   run the mutants of FILE (default: every core file, most
+#                                      important first), piece by piece; a piece whose outcomes
+#                                      exist is skipped, so rerunning resumes
+#   scripts/mutants.sh survivors       rerun every mutant a quick piece missed under the full
+#                                      test selection of .cargo/mutants.toml
+#   scripts/mutants.sh recheck         the same under the quick selection (after new tests)
+#   scripts/mutants.sh report          counts per file and the list of survivors
+#
+# Environment: QUICK=1 (default) tests each mutant first with a faster selection (no
+# tests/tamper.rs, no slow known-answer loops) and reruns only what that misses with the full
+# selection; QUICK=0 uses the full selection throughout. PER=N mutants per piece (default 10).
+# WRAP="nice -n 19" prefixes every cargo-mutants call (e.g. with a lock of a shared machine).
+# MUTANTS_OUT (default target/mutants-out) keeps every piece's mutants.out. EXCLUDE_RE (a
+# regex over mutant names) leaves out of `survivors` those already shown equivalent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${MUTANTS_TARGET_DIR:-$PWD/target/mutants}"
+OUT="${MUTANTS_OUT:-$PWD/target/mutants-out}"
+QUICK="${QUICK:-1}"
+PER="${PER:-10}"
+read -r -a WRAP <<<"${WRAP:-nice -n 19}"
+mkdir -p "$OUT"
+
+# In order of importance: what a forged or replayed cookie meets first.
+FILES=(
+  src/envelope.rs src/chunk.rs src/codec/opening.rs src/codec/sealing.rs src/codec/mod.rs
+  src/codec/builder.rs src/codec/schema.rs src/codec/tokens.rs src/codec/cookies.rs
+  src/expiry.rs src/keyring/mod.rs src/keyring/text.rs src/crypto.rs src/crypto/awslc.rs
+  src/crypto/rustcrypto.rs src/error.rs src/cookie/attributes.rs src/cookie/request.rs
+  src/cookie/http_date.rs src/session.rs src/base64url.rs src/inspect.rs src/time.rs
+  src/random.rs
+)
+
+# The quick selection: the core targets but tests/tamper.rs (44 s), and the unit tests but the
+# two known-answer loops over the pure-Rust XAES (8 s), which only src/crypto* need.
+QUICK_TESTS=(--lib --test vectors --test keyring --test chunking --test expiry --test tokens
+  --test cookies --test errors --test schema --test v1_upgrade --test resource_bounds
+  --test roundtrip_props --test secrets --test concurrent_responses)
+# (The first `--` ends cargo-mutants' options, the second cargo test's: these go to the tests.)
+QUICK_SKIPS=(-- -- --skip accumulated_10_000 --skip xaes_matches_rustcrypto)
+
+slug() { echo "$1" | tr '/.' '__'; }
+
+run_file() {
+  local file="$1" count shards k dir args
+  count=$(cargo mutants --list -f "$file" | wc -l)
+  [ "$count" -eq 0 ] && return
+  shards=$(((count + PER - 1) / PER))
+  for ((k = 0; k < shards; k++)); do
+    dir="$OUT/$(slug "$file")-$k-of-$shards"
+    [ -f "$dir/mutants.out/outcomes.json" ] && grep -q '"end_time": *"' "$dir/mutants.out/outcomes.json" && continue
+    rm -rf "$dir"
+    args=(-f "$file" --shard "$k/$shards" -j 1 --baseline skip --build-timeout 900 --no-shuffle
+      -o "$dir")
+    if [ "$QUICK" != 1 ]; then
+      args+=(--timeout 400)
+    else
+      case "$file" in
+        src/crypto*) skips=(--) ;;
+        *) skips=("${QUICK_SKIPS[@]}") ;;
+      esac
+      args+=(--no-config --timeout 200)
+      # As cargo args, not test args, so the build step builds only these targets too.
+      for a in "${QUICK_TESTS[@]}"; do args+=("--cargo-arg=$a"); done
+      args+=("${skips[@]}")
+    fi
+    echo "== $file piece $((k + 1))/$shards ($(date -u +%H:%M:%S))"
+    # Exit status 2 means some mutant survived, 3 a timeout: both are results, not failures.
+    "${WRAP[@]}" cargo mutants "${args[@]}" || [ $? -le 3 ]
+  done
+}
+
+case "${1:-run}" in
+  run)
+    shift || true
+    [ $# -gt 0 ] && FILES=("$@")
+    for f in "${FILES[@]}"; do run_file "$f"; done
+    ;;
+  survivors)
+    python3 scripts/mutants_report.py "$OUT" --missed-quick | while IFS=$'\t' read -r file re; do
+      # One directory per set of survivors, so later quick pieces' survivors get their own run.
+      dir="$OUT/full-$(slug "$file")-$(echo "$re" | md5sum | cut -c1-8)"
+      [ -f "$dir/mutants.out/outcomes.json" ] && grep -q '"end_time": *"' "$dir/mutants.out/outcomes.json" && continue
+      echo "== survivors of $file under the full selection ($(date -u +%H:%M:%S))"
+      skip=()
+      [ -n "${EXCLUDE_RE:-}" ] && skip=(-E "$EXCLUDE_RE")
+      "${WRAP[@]}" cargo mutants -f "$file" -F "$re" "${skip[@]}" -j 1 --baseline skip \
+        --timeout 400 --build-timeout 900 --no-shuffle -o "$dir" </dev/null || [ $? -le 3 ]
+    done
+    ;;
+  recheck)
+    # What quick pieces missed, under the quick selection again: after new tests are added,
+    # this is the cheap way to see them kill (a survivor here still goes to `survivors`).
+    python3 scripts/mutants_report.py "$OUT" --missed-quick | while IFS=$'\t' read -r file re; do
+      dir="$OUT/recheck-$(slug "$file")-$(echo "$re" | md5sum | cut -c1-8)"
+      [ -f "$dir/mutants.out/outcomes.json" ] && grep -q '"end_time": *"' "$dir/mutants.out/outcomes.json" && continue
+      echo "== recheck of $file's survivors ($(date -u +%H:%M:%S))"
+      skip=()
+      [ -n "${EXCLUDE_RE:-}" ] && skip=(-E "$EXCLUDE_RE")
+      args=(--no-config -f "$file" -F "$re" "${skip[@]}" -j 1 --baseline skip --timeout 200
+        --build-timeout 900 --no-shuffle -o "$dir")
+      for a in "${QUICK_TESTS[@]}"; do args+=("--cargo-arg=$a"); done
+      case "$file" in src/crypto*) ;; *) args+=("${QUICK_SKIPS[@]}") ;; esac
+      "${WRAP[@]}" cargo mutants "${args[@]}" </dev/null || [ $? -le 3 ]
+    done
+    ;;
+  report)
+    python3 scripts/mutants_report.py "$OUT"
+    ;;
+  *)
+    sed -n '2,20p' "$0"
+    exit 2
+    ;;
+esac

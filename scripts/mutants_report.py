@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Aggregates the pieces of scripts/mutants.sh: one outcome per mutant, counts per file.
+
+A mutant's outcome is the one of the latest run that tested it: a quick piece, a `recheck-*`
+run (the quick selection again, after new tests) or a `full-*` run (the full selection of
+.cargo/mutants.toml). A miss under a quick selection is reported as `missed-quick` (the full
+selection might still catch it). A timeout counts as detected (the tests did not pass); the
+table shows timeouts apart so the reader can judge.
+
+  mutants_report.py OUT                 table per file, totals, then every survivor
+  mutants_report.py OUT --missed-quick  FILE<TAB>REGEX per file of what quick pieces missed
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+KIND = {
+    "CaughtMutant": "caught",
+    "MissedMutant": "missed",
+    "Unviable": "unviable",
+    "Timeout": "timeout",
+}
+
+
+def escape(name):
+    """A regex (Rust's regex crate) matching exactly `name`."""
+    return re.sub(r"([\\.+*?()|\[\]{}^$#&\-~])", r"\\\1", name)
+
+
+def outcomes(out):
+    """name -> (file, kind, full): each mutant's outcome in the latest run that tested it.
+
+    `full` tells whether that run used the full selection of .cargo/mutants.toml (the
+    directories `scripts/mutants.sh survivors` writes, `full-*`) or a narrower one; a mutant
+    the narrower one caught is caught by the suite, one it missed is not yet known missed.
+    """
+    runs = []
+    for d in os.listdir(out):
+        path = os.path.join(out, d, "mutants.out", "outcomes.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                data = json.load(f)
+            runs.append((data.get("start_time") or "", d.startswith("full-"), data))
+    final = {}
+    for _, full, data in sorted(runs, key=lambda r: r[0]):
+        for o in data["outcomes"]:
+            m = o["scenario"]
+            if not isinstance(m, dict) or "Mutant" not in m:
+                continue
+            m = m["Mutant"]
+            final[m["name"]] = (m["file"], KIND.get(o["summary"], o["summary"]), full)
+    return final
+
+
+def listed():
+    """Every mutant of the configuration, as cargo mutants --list names them."""
+    names = subprocess.run(
+        ["cargo", "mutants", "--list"], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    return [n for n in names if n.strip()]
+
+
+def main():
+    out = sys.argv[1]
+    latest = outcomes(out)
+    if "--missed-quick" in sys.argv[2:]:
+        by_file = {}
+        for name, (file, kind, full) in latest.items():
+            if kind == "missed" and not full:
+                by_file.setdefault(file, []).append(name)
+        for file, names in by_file.items():
+            print(f"{file}\t^({'|'.join(escape(n) for n in names)})$")
+        return
+    final = {}
+    for name, (file, kind, full) in latest.items():
+        if kind == "missed" and not full:
+            kind = "missed-quick"  # not yet rerun under the full selection
+        final[name] = (file, kind)
+    all_names = listed()
+    per = {}
+    for name in all_names:
+        file = name.split(":", 1)[0]
+        row = per.setdefault(file, dict.fromkeys(
+            ["mutants", "caught", "timeout", "missed", "missed-quick", "unviable", "not run"], 0))
+        row["mutants"] += 1
+        row[final[name][1] if name in final else "not run"] += 1
+    cols = ["mutants", "caught", "timeout", "missed", "missed-quick", "unviable", "not run"]
+    print("| file | " + " | ".join(cols) + " | caught of viable |")
+    print("|" + "---|" * (len(cols) + 2))
+    tot = dict.fromkeys(cols, 0)
+    def score(r):
+        viable = r["caught"] + r["timeout"] + r["missed"] + r["missed-quick"]
+        return f"{100 * (r['caught'] + r['timeout']) / viable:.1f}%" if viable else "-"
+    for file in sorted(per):
+        r = per[file]
+        for c in cols:
+            tot[c] += r[c]
+        print(f"| {file} | " + " | ".join(str(r[c]) for c in cols) + f" | {score(r)} |")
+    print("| **total** | " + " | ".join(str(tot[c]) for c in cols) + f" | {score(tot)} |")
+    print()
+    print("Survivors:")
+    for name in all_names:
+        if name in final and final[name][1].startswith("missed"):
+            print(f"- {final[name][1]}: {name}")
+
+
+if __name__ == "__main__":
+    main()
