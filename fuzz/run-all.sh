@@ -14,15 +14,19 @@ shift
 fuzz_dir=$(cd "$(dirname "$0")" && pwd)
 cd "$fuzz_dir/.."
 
-all_targets=(open_cookie_header join_chunks keyring_text open_token roundtrip)
+all_targets=(open_cookie_header join_chunks keyring_text open_token roundtrip lifetimes v1_upgrade session_layer)
 targets=("${@:-${all_targets[@]}}")
 
 # Inputs longer than the targets' 8192-byte budgets reach the size checks; the round trip
-# needs room for payloads up to the largest total budget.
+# needs room for payloads up to the largest total budget. The structured targets need less:
+# lifetimes' payload only has to reach a few chunks, v1_upgrade's input is a fixture index, a
+# policy, times and byte changes, and session_layer runs at most 48 steps.
 max_len() {
     case $1 in
         keyring_text) echo 2048 ;;
         roundtrip) echo 65536 ;;
+        lifetimes | session_layer) echo 4096 ;;
+        v1_upgrade) echo 1024 ;;
         *) echo 12288 ;;
     esac
 }

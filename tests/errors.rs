@@ -561,8 +561,12 @@ fn every_error_kind_is_a_distinct_snake_case_name() {
             budget: 1,
         },
         Error::NoSealingKey,
-        Error::SealingKeyDropped { key_id: KeyId::new(1) },
-        Error::KeySecretChanged { key_id: KeyId::new(1) },
+        Error::SealingKeyDropped {
+            key_id: KeyId::new(1),
+        },
+        Error::KeySecretChanged {
+            key_id: KeyId::new(1),
+        },
         Error::Serialization { reason: "x" },
         Error::UnknownSchema { version: 9 },
         Error::OverwriteRefused {

@@ -4,6 +4,11 @@
 //! the crate's public API. `examples/make_seeds.rs` uses the same fixtures to write the seed
 //! corpus, so the seeds are real sealed values that these exact codecs open.
 
+pub mod layer;
+pub mod lifetimes;
+pub mod model;
+pub mod v1;
+
 use std::sync::Arc;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};

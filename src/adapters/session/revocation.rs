@@ -37,9 +37,10 @@ pub trait Revocation<T>: Send + Sync {
     fn is_revoked(&self, metadata: &Metadata, session: &T) -> bool;
 }
 
-/// A bounded in-memory list of revoked session ids. Each entry is kept only until that
-/// session's own deadline (after which it no longer opens anyway) and pruned automatically, so
-/// the list holds at most the revocations of one session lifetime. Shared between layers and
+/// A bounded in-memory list of revoked session ids. Each entry is kept only until no copy of
+/// that session can open any more (its deadline, or the idle timeout after the revocation when
+/// another copy may have been refreshed, never past the absolute deadline) and pruned
+/// automatically, so the list holds at most the revocations of one session lifetime. Shared between layers and
 /// handlers through an `Arc`; reads take a read lock.
 ///
 /// # Example
@@ -81,7 +82,9 @@ impl RevocationList {
         }
     }
 
-    /// Revokes the session `metadata` describes, until its deadline. Expired entries are pruned
+    /// Revokes the session `metadata` describes, until no copy of it can open any more (its
+    /// deadline, or later when an idle refresh may have given another copy a later one: at most
+    /// `now` plus the idle timeout, capped by the absolute deadline). Expired entries are pruned
     /// first; fails with [`Error::RevocationListFull`] when the list still holds `capacity`
     /// live revocations (nothing is evicted early: that would bring a revoked session back).
     ///
@@ -100,7 +103,7 @@ impl RevocationList {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn revoke(&self, metadata: &Metadata, now: SystemTime) -> Result<(), Error> {
-        let until = metadata.expires_at().map_or(u64::MAX, unix);
+        let until = retention(metadata, now).map_or(u64::MAX, unix);
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if !entries.contains_key(&metadata.session_id()) && entries.len() >= self.capacity {
             prune(&mut entries, now);
@@ -315,6 +318,27 @@ impl<T: 'static> Revocation<T> for ValidAfter<T> {
             // too (it may predate it), so `revoke_all(subject, now)` covers the caller's own.
             .is_some_and(|&cutoff| unix(metadata.issued_at()) <= cutoff)
     }
+}
+
+/// Until when a revocation of the session `metadata` describes, made at `now`, must be kept:
+/// until no copy of that session can open any more (`None`: never). Another copy (another tab,
+/// a response applied out of order, a stolen cookie) may have been re-sealed for an idle
+/// refresh before `now`, with a later deadline than this one's; but every copy sealed before
+/// `now` ends by `now` plus the idle timeout, none is refreshed after `now` (it is refused),
+/// and none outlives the absolute deadline.
+pub(crate) fn retention(metadata: &Metadata, now: SystemTime) -> Option<SystemTime> {
+    let own = metadata.expires_at()?;
+    let lifetime = metadata.lifetime();
+    let Some(idle) = lifetime.idle_timeout() else {
+        // Without idle refreshes every copy carries the same deadline.
+        return Some(own);
+    };
+    let refreshed = now.checked_add(idle)?;
+    let latest = match lifetime.absolute_lifetime() {
+        Some(absolute) => refreshed.min(metadata.issued_at().checked_add(absolute)?),
+        None => refreshed,
+    };
+    Some(own.max(latest))
 }
 
 fn unix(t: SystemTime) -> u64 {

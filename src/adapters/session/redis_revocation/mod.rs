@@ -324,7 +324,8 @@ impl RedisRevocation {
         }
     }
 
-    /// Revokes the session `metadata` describes, until its deadline: enforced on this node at
+    /// Revokes the session `metadata` describes, until no copy of it can open any more (as
+    /// [`RevocationList::revoke`](crate::RevocationList::revoke) decides it): enforced on this node at
     /// once, then written to Redis and published (waiting at most the builder's `timeout`).
     /// Fails with [`Error::RevocationListFull`] when the copy holds `capacity` live entries.
     ///
@@ -344,8 +345,9 @@ impl RedisRevocation {
     /// # }
     /// ```
     pub async fn revoke(&self, metadata: &Metadata) -> Result<Propagation, Error> {
-        self.revoke_id(metadata.session_id(), metadata.expires_at())
-            .await
+        // Kept until no copy of the session opens (see `RevocationList::revoke`).
+        let until = super::revocation::retention(metadata, SystemTime::now());
+        self.revoke_id(metadata.session_id(), until).await
     }
 
     /// Revokes session `id` until `deadline` (`None`: the session has no deadline, so the
