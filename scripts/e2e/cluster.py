@@ -60,6 +60,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 MAX_REQUESTS = 40_000  # hard cap, whatever the phases ask for
 MAX_SECONDS = 200  # hard cap on the whole run
@@ -1202,6 +1203,34 @@ class Driver:
         self.traffic(hang, until=lambda: self.hits[node.name] - resumed["hits"] >= 5)
         self.note(f"{self.slow - before} requests over 1 s; {node.name} served {self.hits[node.name] - resumed['hits']} after SIGCONT")
 
+    def opens_by_key(self):
+        """Every node's `sealed_session_opened_by_key_total`, summed by key id: the signal an
+        operator watches for rotation progress (README "Observability"). Empty if a node
+        serves no /metrics (built without the `metrics` feature)."""
+        totals = {}
+        for node in self.nodes:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/metrics", timeout=2) as r:
+                    text = r.read().decode()
+            except (OSError, ValueError):
+                return {}
+            for m in re.finditer(r'^sealed_session_opened_by_key_total\{key_id="([0-9a-f]+)"\} (\d+)', text, re.M):
+                totals[m.group(1)] = totals.get(m.group(1), 0) + int(m.group(2))
+        return totals
+
+    def rotation_progress(self, label, before):
+        """Notes the sessions opened per key id since `before` (the nodes' own counters), and
+        returns the new totals."""
+        now = self.opens_by_key()
+        if not now:
+            self.note(f"{label}: no /metrics on the nodes")
+            return now
+        window = {k: max(0, v - before.get(k, 0)) for k, v in now.items()}
+        total = sum(window.values()) or 1
+        shares = ", ".join(f"{k}: {n} ({100 * n / total:.0f}%)" for k, n in sorted(window.items()) if n)
+        self.note(f"{label}, sessions opened by sealing key (/metrics): {shares or 'none'}")
+        return now
+
     def phase_rotation(self):
         """A whole key rotation without a restart: every node watches the shared keyring file,
         which the CLI rewrites (add, then retire), and reloads it on its own."""
@@ -1228,7 +1257,9 @@ class Driver:
             raise Failure("the reload did not reach every node before not_before: raise --rotate-in")
 
         # 2. The scheduled switch: every node seals with the new key from not_before on.
+        opened = self.opens_by_key()
         self.run_phase("before switch", at_least=1, until=lambda: time.time() >= self.switch_at - 1.5, at_most=4000, pause=0.01)
+        opened = self.rotation_progress("before the switch", opened)
         holder = next((u for u in self.users if u.session_id is not None), self.users[0])
         stale_jar = dict(holder.jar.cookies)  # a copy under the old key, for the end
         stale_sid = holder.session_id
@@ -1239,6 +1270,7 @@ class Driver:
             until=lambda: all(u.key_id in (self.new_key, None) for u in self.users),
             at_most=4000,
         )
+        opened = self.rotation_progress("switch and re-seal", opened)
         resealed_users = sum(u.key_id == self.new_key for u in self.users)
         self.log(f"{resealed_users}/{len(self.users)} sessions re-sealed under {self.new_key}; re-seals: {dict(self.reseals)}")
 
@@ -1261,6 +1293,7 @@ class Driver:
         self.log(f"retire {self.old_key} at {retire_at} ({retire_at - time.time():.1f}s from now): {self.keyring_list(ring3)}")
         self.run_phase("until retirement", at_least=1, until=lambda: time.time() >= retire_at + 1, at_most=40000, pause=0.02)
         hits = self.run_phase("after retirement", at_least=500)
+        self.rotation_progress("until and after the retirement", opened)
         if len(hits) != 3:
             self.fail(None, f"not every node served after the reloads: {hits}")
 
