@@ -6,8 +6,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sealed_session::{
-    Codec, Error, Expiry, Key, KeyId, Keyring, RequestCookies, Revocation, RevocationList,
-    ValidAfter,
+    Codec, Error, Expiry, Key, KeyId, Keyring, Metadata, RequestCookies, Revocation,
+    RevocationList, ValidAfter,
 };
 
 fn at(secs: u64) -> SystemTime {
@@ -61,7 +61,7 @@ fn a_revocation_list_forgets_each_entry_once_no_copy_of_its_session_opens() {
     assert_eq!(list.len(), 1);
     // `late` (sealed at 100, deadline 700) stays past its own deadline: a copy of it re-sealed
     // for an idle refresh just before the revocation at 600 could open until 1200
-    // (tests/revocation_copies.rs).
+    // (tests/revocation.rs).
     list.prune(at(700));
     assert_eq!(list.len(), 1);
     list.prune(at(1201));
@@ -122,4 +122,55 @@ fn valid_after_refuses_the_sessions_of_the_very_second_of_the_sign_out() {
         .metadata()
         .clone();
     assert!(!rule.is_revoked(&next_second, &1));
+}
+
+// A revoked session must stay revoked while any copy of it can still open. Found by the fuzz
+// target `session_layer` (fuzz/src/layer.rs): another copy of the session (another tab, a
+// response applied out of order, a stolen cookie) may have been re-sealed for an idle refresh
+// before the revocation, with a later deadline than the copy the revocation was given.
+
+fn header(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|l| l.split(';').next().unwrap())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn open(c: &Codec<u32>, cookie: &str, now: u64) -> Metadata {
+    c.open(&RequestCookies::from_header(cookie), at(now))
+        .unwrap()
+        .expect("present")
+        .metadata
+}
+
+#[test]
+fn a_copy_refreshed_before_the_revocation_stays_revoked_after_a_prune() {
+    let c = codec();
+    let empty = RequestCookies::new();
+    // Sealed at 0: deadline 600 (idle).
+    let old = header(c.seal(&1, None, &empty, at(0)).unwrap().headers());
+    // At 300 half the idle window is spent: one copy is refreshed, deadline 900.
+    let m = open(&c, &old, 300);
+    let refreshed = c
+        .seal(&1, Some(&m), &RequestCookies::from_header(&old), at(300))
+        .unwrap();
+    assert_eq!(refreshed.metadata().expires_at(), Some(at(900)));
+    let refreshed = header(refreshed.headers());
+
+    // At 301 the session is revoked from the other, older copy (deadline 600).
+    let list = RevocationList::new(1000);
+    list.revoke(&open(&c, &old, 301), at(301)).unwrap();
+    assert!(list.is_revoked(&open(&c, &refreshed, 302), &1));
+
+    // After the older copy's deadline the list is pruned; the refreshed copy still opens
+    // until 900 and must still be refused.
+    list.prune(at(700));
+    let m = open(&c, &refreshed, 701);
+    assert!(
+        list.is_revoked(&m, &1),
+        "the revoked session {} opens again at 701 (until {:?})",
+        m.session_id(),
+        m.expires_at()
+    );
 }
