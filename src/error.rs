@@ -108,6 +108,17 @@ pub enum Error {
         /// The list's capacity.
         capacity: usize,
     },
+    /// A stored session's entry (the server-side store of the web adapters) is missing: it
+    /// expired, was removed at sign-out, or the store lost it. The request is served as one
+    /// without a session and the response deletes the reference cookie.
+    StoreEntryMissing,
+    /// The server-side store did not answer (unreachable, timed out, full). A request whose
+    /// entry could not be loaded is served without a session and its cookies are left alone;
+    /// a change whose entry could not be saved is answered 503 and not written.
+    StoreUnavailable {
+        /// The store's description of the failure (never an entry or a secret).
+        reason: String,
+    },
     /// A keyring's text form could not be parsed.
     InvalidKeyring {
         /// The 1-based position of the offending entry (0 for the header).
@@ -208,6 +219,12 @@ impl fmt::Display for Error {
             Error::SessionCleared => {
                 f.write_str("the session was signed out while this update ran; nothing written")
             }
+            Error::StoreEntryMissing => {
+                f.write_str("the session's store entry is missing (expired, signed out or lost)")
+            }
+            Error::StoreUnavailable { reason } => {
+                write!(f, "the session store did not answer: {reason}")
+            }
             Error::OverwriteRefused { cause } => write!(
                 f,
                 "refusing to overwrite a session this node cannot read ({cause})"
@@ -301,6 +318,8 @@ impl Error {
             Error::OverwriteRefused { .. } => "overwrite_refused",
             Error::SessionCleared => "session_cleared",
             Error::RevocationListFull { .. } => "revocation_list_full",
+            Error::StoreEntryMissing => "store_entry_missing",
+            Error::StoreUnavailable { .. } => "store_unavailable",
             Error::InvalidKeyring { .. } => "invalid_keyring",
             Error::InvalidConfig { .. } => "invalid_config",
             Error::Randomness => "randomness",
@@ -309,9 +328,10 @@ impl Error {
 
     /// Whether the cookies whose opening failed with this error can be deleted without losing
     /// anything: every node would agree they never open (tampered, malformed, expired, under a
-    /// retired key, or broken chunks). For the other failures another node, a later request or
-    /// another release may still open them, or the deletion could not reach their cause (planted
-    /// duplicates): unknown key id, not yet valid, ambiguous duplicates, too large for this
+    /// retired key, broken chunks, or a store entry that is gone). For the other failures
+    /// another node, a later request or another release may still open them, or the deletion
+    /// could not reach their cause (planted duplicates): unknown key id, not yet valid,
+    /// ambiguous duplicates, a store that did not answer, too large for this
     /// node's budget, an unknown schema version, a payload that authenticates but does not
     /// deserialize. The adapters delete on `true` and, on `false`, leave the cookies alone and
     /// refuse writes over them ([`Error::OverwriteRefused`]).
@@ -329,14 +349,16 @@ impl Error {
             Error::Authentication
             | Error::Malformed { .. }
             | Error::Expired { .. }
-            | Error::RetiredKey { .. } => true,
+            | Error::RetiredKey { .. }
+            | Error::StoreEntryMissing => true,
             Error::Chunks(chunk) => !matches!(chunk, ChunkError::Duplicate { .. }),
             Error::UnknownKey { .. }
             | Error::NotYetValid
             | Error::TooLarge { .. }
             | Error::UnknownSchema { .. }
             | Error::Serialization { .. }
-            | Error::OverwriteRefused { .. } => false,
+            | Error::OverwriteRefused { .. }
+            | Error::StoreUnavailable { .. } => false,
             Error::SessionCleared | Error::RevocationListFull { .. } => false,
             // Not open failures: nothing to judge, so nothing is deleted.
             Error::NoSealingKey

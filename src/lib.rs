@@ -104,6 +104,12 @@ pub use adapters::session::{
 compile_error!(
     "feature `redis-revocation` needs `axum` or `actix`: the layers are what consult a revocation hook"
 );
+#[cfg(all(feature = "redis-store", any(feature = "axum", feature = "actix")))]
+pub use adapters::session::RedisStore;
+#[cfg(all(feature = "redis-store", not(any(feature = "axum", feature = "actix"))))]
+compile_error!(
+    "feature `redis-store` needs `axum` or `actix`: the layers are what use a session store"
+);
 #[cfg(feature = "actix")]
 pub use adapters::actix;
 #[cfg(feature = "axum")]
@@ -118,5 +124,6 @@ pub use adapters::metrics;
 pub use adapters::session::cross_site::{CrossSite, CrossSiteRefusal, CrossSiteRequest};
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub use adapters::session::{
-    LayerPolicy, ResponseHeaders, Revocation, RevocationList, Session, ValidAfter,
+    LayerPolicy, MAX_STORED_ENTRY_BYTES, MemoryStore, ResponseHeaders, Revocation, RevocationList,
+    Session, SessionStore, StoreError, StoreFuture, StoreKey, StoreOptions, ValidAfter,
 };

@@ -574,6 +574,10 @@ fn every_error_kind_is_a_distinct_snake_case_name() {
         },
         Error::SessionCleared,
         Error::RevocationListFull { capacity: 1 },
+        Error::StoreEntryMissing,
+        Error::StoreUnavailable {
+            reason: "x".to_owned(),
+        },
         Error::InvalidKeyring {
             entry: 0,
             reason: "x",

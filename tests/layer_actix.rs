@@ -10,7 +10,9 @@ use layer_cases::{Counter, Frontend, Reply};
 use sealed_session::actix::{Session, SessionMiddleware};
 use std::sync::Arc;
 
-use sealed_session::{Codec, CrossSite, LayerPolicy, Lifetime, ManualClock, Revocation};
+use sealed_session::{
+    Codec, CrossSite, LayerPolicy, Lifetime, ManualClock, Revocation, SessionStore, StoreOptions,
+};
 
 async fn read(session: Session<Counter>) -> String {
     session
@@ -88,6 +90,25 @@ async fn webhook() -> &'static str {
     "pong"
 }
 
+/// `change` applied with `update`: 200 and the new value, or 503 and the error's kind.
+fn changed(session: &Session<Counter>, change: impl FnOnce(&mut Counter)) -> HttpResponse {
+    match session.update(|n| {
+        change(n);
+        *n
+    }) {
+        Ok(n) => HttpResponse::Ok().body(n.to_string()),
+        Err(e) => HttpResponse::ServiceUnavailable().body(e.kind()),
+    }
+}
+
+async fn grow(session: Session<Counter>) -> HttpResponse {
+    changed(&session, |n| *n += 1_000_000)
+}
+
+async fn shrink(session: Session<Counter>) -> HttpResponse {
+    changed(&session, |n| *n %= 1_000_000)
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sign-in", web::post().to(sign_in))
         .route("/csrf", web::get().to(csrf))
@@ -100,7 +121,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/static", web::get().to(stat))
         .route("/incr-then-500", web::post().to(incr_then_500))
         .route("/public", web::get().to(public))
-        .route("/sign-out", web::post().to(sign_out));
+        .route("/sign-out", web::post().to(sign_out))
+        .route("/grow", web::post().to(grow))
+        .route("/shrink", web::post().to(shrink));
 }
 
 enum Layers {
@@ -128,6 +151,24 @@ impl Frontend for Actix {
         let mw = SessionMiddleware::new(codec)
             .clock(clock)
             .revocation(revocation);
+        Actix {
+            layers: Layers::One(mw),
+        }
+    }
+
+    fn storing(
+        codec: Codec<Counter>,
+        clock: ManualClock,
+        store: Arc<dyn SessionStore>,
+        revocation: Option<Arc<dyn Revocation<Counter>>>,
+    ) -> Self {
+        let mut mw = SessionMiddleware::new(codec)
+            .clock(clock)
+            .store(store, StoreOptions::default())
+            .unwrap();
+        if let Some(revocation) = revocation {
+            mw = mw.revocation(revocation);
+        }
         Actix {
             layers: Layers::One(mw),
         }

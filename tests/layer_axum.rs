@@ -14,7 +14,9 @@ use layer_cases::{Counter, Frontend, Reply};
 use sealed_session::axum::{Session, SessionLayer};
 use std::sync::Arc;
 
-use sealed_session::{Codec, CrossSite, LayerPolicy, Lifetime, ManualClock, Revocation};
+use sealed_session::{
+    Codec, CrossSite, LayerPolicy, Lifetime, ManualClock, Revocation, SessionStore, StoreOptions,
+};
 
 async fn read(session: Session<Counter>) -> String {
     session
@@ -81,6 +83,25 @@ async fn form(session: Session<Counter>, headers: header::HeaderMap) -> (StatusC
     (StatusCode::OK, n.unwrap().to_string())
 }
 
+/// `change` applied with `update`: 200 and the new value, or 503 and the error's kind.
+fn changed(session: &Session<Counter>, change: impl FnOnce(&mut Counter)) -> (StatusCode, String) {
+    match session.update(|n| {
+        change(n);
+        *n
+    }) {
+        Ok(n) => (StatusCode::OK, n.to_string()),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.kind().to_owned()),
+    }
+}
+
+async fn grow(session: Session<Counter>) -> (StatusCode, String) {
+    changed(&session, |n| *n += 1_000_000)
+}
+
+async fn shrink(session: Session<Counter>) -> (StatusCode, String) {
+    changed(&session, |n| *n %= 1_000_000)
+}
+
 async fn webhook() -> &'static str {
     "pong"
 }
@@ -99,6 +120,8 @@ fn routes() -> Router {
         .route("/incr-then-500", post(incr_then_500))
         .route("/public", get(public))
         .route("/sign-out", post(sign_out))
+        .route("/grow", post(grow))
+        .route("/shrink", post(shrink))
 }
 
 struct Axum {
@@ -123,6 +146,27 @@ impl Frontend for Axum {
         revocation: Arc<dyn Revocation<Counter>>,
     ) -> Self {
         let layer = SessionLayer::new(codec).clock(clock).revocation(revocation);
+        Axum {
+            router: routes().layer(layer),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn storing(
+        codec: Codec<Counter>,
+        clock: ManualClock,
+        store: Arc<dyn SessionStore>,
+        revocation: Option<Arc<dyn Revocation<Counter>>>,
+    ) -> Self {
+        let mut layer = SessionLayer::new(codec)
+            .clock(clock)
+            .store(store, StoreOptions::default())
+            .unwrap();
+        if let Some(revocation) = revocation {
+            layer = layer.revocation(revocation);
+        }
         Axum {
             router: routes().layer(layer),
             runtime: tokio::runtime::Builder::new_current_thread()

@@ -36,6 +36,7 @@
 
 use core::future::{Future, Ready, ready};
 use core::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use ::actix_web::body::EitherBody;
@@ -44,7 +45,8 @@ use ::actix_web::dev::{
 };
 use ::actix_web::error::{ErrorInternalServerError, InternalError};
 use ::actix_web::http::header::{
-    CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, HeaderMap, HeaderValue, ORIGIN, SET_COOKIE, VARY,
+    CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, HeaderMap, HeaderValue, ORIGIN, RETRY_AFTER,
+    SET_COOKIE, VARY,
 };
 use ::actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -53,6 +55,7 @@ use serde::de::DeserializeOwned;
 use super::clock::Clock;
 use super::layer::LayerConfig;
 use super::session::cross_site::{REFUSAL_CONTENT_TYPE, request_host};
+use super::session::{STORE_FAILURE_BODY, STORE_FAILURE_RETRY_AFTER};
 pub use crate::adapters::session::Session;
 use crate::{Codec, CrossSite, CrossSiteRequest, LayerPolicy, RequestCookies, Revocation};
 
@@ -196,11 +199,38 @@ impl<T> SessionMiddleware<T> {
         self.config.cross_site = Arc::new(cross_site);
         self
     }
+
+    /// Keeps the sessions that do not fit the cookie budget in `store` (module documentation
+    /// of [`SessionStore`](crate::SessionStore)): the browser then holds a small sealed
+    /// reference cookie (`<cookie name>-store`), every node loads the entry from the shared
+    /// store before the handler runs, and a missing entry is a clean "no session". Sessions
+    /// that fit stay in cookies, with no store round trip. Fails when `options` are out of
+    /// bounds or the reference cookie's name (the session's plus `-store`) is not valid.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sealed_session::{Codec, Keyring, MemoryStore, StoreOptions, actix::SessionMiddleware};
+    ///
+    /// let codec = Codec::<Vec<String>>::builder(Keyring::generate()?).build()?;
+    /// let middleware = SessionMiddleware::new(codec).store(Arc::new(MemoryStore::new(10_000)), StoreOptions::default())?;
+    /// # let _ = middleware;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn store(
+        mut self,
+        store: Arc<dyn crate::SessionStore>,
+        options: crate::StoreOptions,
+    ) -> Result<Self, crate::Error> {
+        self.config.set_store(store, options)?;
+        Ok(self)
+    }
 }
 
 impl<S, B, T> Transform<S, ServiceRequest> for SessionMiddleware<T>
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     S::Future: 'static,
     B: 'static,
     T: Serialize + DeserializeOwned + 'static,
@@ -213,7 +243,7 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(SessionService {
-            service,
+            service: Rc::new(service),
             config: self.config.clone(),
         }))
     }
@@ -221,7 +251,8 @@ where
 
 /// The service [`SessionMiddleware`] wraps around the routes: you do not name it, `wrap` does.
 pub struct SessionService<S, T> {
-    service: S,
+    /// Shared with the futures of requests whose stored session is loaded before the handler.
+    service: Rc<S>,
     config: LayerConfig<T>,
 }
 
@@ -236,7 +267,7 @@ impl<S: core::fmt::Debug, T> core::fmt::Debug for SessionService<S, T> {
 
 impl<S, B, T> Service<ServiceRequest> for SessionService<S, T>
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     S::Future: 'static,
     B: 'static,
     T: Serialize + DeserializeOwned + 'static,
@@ -287,12 +318,20 @@ where
         }
         let session = self.config.open(&cookies);
         request.extensions_mut().insert(session.clone());
-        let response = self.service.call(request);
-        let policy = self.config.policy;
+        let config = self.config.clone();
+        let service = Rc::clone(&self.service);
         Box::pin(async move {
-            match response.await {
+            config.load(&session).await;
+            let policy = config.policy;
+            match service.call(request).await {
                 Ok(mut response) => {
                     let status = response.status().as_u16();
+                    if config.store.is_some() && session.save_stored(status, &policy).await.is_err()
+                    {
+                        let (request, _) = response.into_parts();
+                        return Ok(ServiceResponse::new(request, store_unavailable())
+                            .map_into_right_body());
+                    }
                     apply(response.headers_mut(), &session, status, &policy);
                     Ok(response.map_into_left_body())
                 }
@@ -301,12 +340,25 @@ where
                     // attached to the response it renders to.
                     let mut rendered = error.error_response();
                     let status = rendered.status().as_u16();
+                    if config.store.is_some() && session.save_stored(status, &policy).await.is_err()
+                    {
+                        return Err(InternalError::from_response(error, store_unavailable()).into());
+                    }
                     apply(rendered.headers_mut(), &session, status, &policy);
                     Err(InternalError::from_response(error, rendered).into())
                 }
             }
         })
     }
+}
+
+/// The `503 Service Unavailable` of a change whose store entry could not be saved.
+fn store_unavailable() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((CONTENT_TYPE, REFUSAL_CONTENT_TYPE))
+        .insert_header((RETRY_AFTER, STORE_FAILURE_RETRY_AFTER))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .body(STORE_FAILURE_BODY)
 }
 
 /// Copies what the shared session layer decides ([`Session::response_headers`]) into an

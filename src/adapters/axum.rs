@@ -41,7 +41,7 @@ use core::task::{Context, Poll};
 use std::sync::Arc;
 
 use ::axum::extract::FromRequestParts;
-use ::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, ORIGIN, VARY};
+use ::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, ORIGIN, RETRY_AFTER, VARY};
 use ::http::request::Parts;
 use ::http::{Request, Response, StatusCode};
 use serde::Serialize;
@@ -52,6 +52,7 @@ use tower_service::Service;
 use super::clock::Clock;
 use super::layer::LayerConfig;
 use super::session::cross_site::{REFUSAL_CONTENT_TYPE, request_host};
+use super::session::{STORE_FAILURE_BODY, STORE_FAILURE_RETRY_AFTER};
 pub use crate::adapters::session::Session;
 use crate::{Codec, CrossSite, CrossSiteRefusal, CrossSiteRequest, LayerPolicy, Revocation};
 
@@ -200,6 +201,33 @@ impl<T> SessionLayer<T> {
         self.config.cross_site = Arc::new(cross_site);
         self
     }
+
+    /// Keeps the sessions that do not fit the cookie budget in `store` (module documentation
+    /// of [`SessionStore`](crate::SessionStore)): the browser then holds a small sealed
+    /// reference cookie (`<cookie name>-store`), every node loads the entry from the shared
+    /// store before the handler runs, and a missing entry is a clean "no session". Sessions
+    /// that fit stay in cookies, with no store round trip. Fails when `options` are out of
+    /// bounds or the reference cookie's name (the session's plus `-store`) is not valid.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sealed_session::{Codec, Keyring, MemoryStore, StoreOptions, axum::SessionLayer};
+    ///
+    /// let codec = Codec::<Vec<String>>::builder(Keyring::generate()?).build()?;
+    /// let layer = SessionLayer::new(codec).store(Arc::new(MemoryStore::new(10_000)), StoreOptions::default())?;
+    /// # let _ = layer;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn store(
+        mut self,
+        store: Arc<dyn crate::SessionStore>,
+        options: crate::StoreOptions,
+    ) -> Result<Self, crate::Error> {
+        self.config.set_store(store, options)?;
+        Ok(self)
+    }
 }
 
 impl<S, T> Layer<S> for SessionLayer<T> {
@@ -254,10 +282,11 @@ impl<S: core::fmt::Debug, T> core::fmt::Debug for SessionService<S, T> {
 
 impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     T: Serialize + DeserializeOwned + Send + 'static,
-    ResBody: From<&'static str>,
+    ReqBody: Send + 'static,
+    ResBody: From<&'static str> + Send,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -300,22 +329,59 @@ where
         let cookies = super::http::request_cookies(request.headers());
         let session = self.config.open(&cookies);
         request.extensions_mut().insert(session.clone());
-        let response = self.inner.call(request);
-        let policy = self.config.policy;
+        let config = Arc::clone(&self.config);
+        if config.store.is_none() {
+            let response = self.inner.call(request);
+            return Box::pin(async move {
+                let response = response.await?;
+                Ok(finish(response, &session, &config).await)
+            });
+        }
+        // The stored entry is loaded before the handler runs: the inner service is called from
+        // the future, so it moves there (the clone stays, ready for the next request).
+        let clone = self.inner.clone();
+        let mut inner = core::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            let mut response = response.await?;
-            let headers = response.headers();
-            let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-            let add = session.response_headers(
-                response.status().as_u16(),
-                text(CACHE_CONTROL),
-                text(VARY),
-                &policy,
-            );
-            super::http::apply_response_headers(response.headers_mut(), add);
-            Ok(response)
+            config.load(&session).await;
+            let response = inner.call(request).await?;
+            Ok(finish(response, &session, &config).await)
         })
     }
+}
+
+/// Adds what the shared session layer decides to the handler's response: the store calls
+/// (a failed save turns the response into a 503 with no session cookies), then the headers.
+async fn finish<B: From<&'static str>, T: Serialize + 'static>(
+    mut response: Response<B>,
+    session: &Session<T>,
+    config: &LayerConfig<T>,
+) -> Response<B> {
+    let status = response.status().as_u16();
+    if config.store.is_some() && session.save_stored(status, &config.policy).await.is_err() {
+        return store_unavailable();
+    }
+    let headers = response.headers();
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let add = session.response_headers(status, text(CACHE_CONTROL), text(VARY), &config.policy);
+    super::http::apply_response_headers(response.headers_mut(), add);
+    response
+}
+
+/// The `503 Service Unavailable` of a change whose store entry could not be saved.
+fn store_unavailable<B: From<&'static str>>() -> Response<B> {
+    let mut response = Response::new(B::from(STORE_FAILURE_BODY));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        ::http::HeaderValue::from_static(REFUSAL_CONTENT_TYPE),
+    );
+    headers.insert(
+        RETRY_AFTER,
+        ::http::HeaderValue::from_static(STORE_FAILURE_RETRY_AFTER),
+    );
+    headers.insert(CACHE_CONTROL, ::http::HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The `403 Forbidden` of a request the cross-site check refused.

@@ -379,4 +379,33 @@ impl<T> Codec<T> {
             .map(|i| self.line(i, 0, &deletion, |_| {}))
             .collect()
     }
+
+    /// The codec of a server-side store's entries (adapters with a store only): the session's
+    /// keyring, mode, expiry and schema versions, its own purpose (`<purpose>/store`, so an
+    /// entry never opens as this codec's token or cookie, nor the other way round), and
+    /// `max_bytes` as the bound of a sealed entry. Entries are tokens: one unchunked string.
+    #[cfg(any(feature = "axum", feature = "actix"))]
+    pub(crate) fn for_store_entries(&self, max_bytes: usize) -> Result<Codec<T>, Error> {
+        let s = &*self.shared;
+        let purpose = format!("{}/store", s.purpose);
+        let binding = crate::envelope::Binding::new(&s.cookie_name, &purpose)?;
+        Ok(Codec {
+            shared: Arc::new(Shared {
+                keyring: s.keyring.clone(),
+                cookie_name: s.cookie_name.clone(),
+                purpose,
+                purpose_named: true,
+                mode: s.mode,
+                attributes: s.attributes.clone(),
+                fixed_attributes: s.fixed_attributes.clone(),
+                expiry: s.expiry,
+                max_cookie_bytes: s.max_cookie_bytes,
+                max_total_bytes: max_bytes,
+                binding,
+                random: Arc::clone(&s.random),
+            }),
+            schemas: Arc::clone(&self.schemas),
+            _session: PhantomData,
+        })
+    }
 }

@@ -22,6 +22,14 @@ pub(super) struct Pending<'a> {
     metadata: Metadata,
 }
 
+impl Pending<'_> {
+    /// The metadata the finished seal will carry.
+    #[cfg(any(feature = "axum", feature = "actix"))]
+    pub(super) fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+}
+
 impl<T> Codec<T> {
     /// Draws the session id (for a new session) and nonce, fixes the lifetime, and writes the
     /// plaintext's metadata; the caller appends `data_len` bytes of data. `keyring` is the one

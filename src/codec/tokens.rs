@@ -135,6 +135,30 @@ impl<T: Serialize> Codec<T> {
     }
 }
 
+impl<T: Serialize> Codec<T> {
+    /// Seals a server-side store's entry (a token of [`for_store_entries`](Self::for_store_entries)'s
+    /// codec): continuing `previous`, or a new session of `fresh`'s lifetime. Returns the
+    /// metadata too, which the entry's reference cookie is sealed with (same session id, issue
+    /// time, lifetime and seal time).
+    #[cfg(any(feature = "axum", feature = "actix"))]
+    pub(crate) fn seal_entry(
+        &self,
+        session: &T,
+        previous: Option<&Metadata>,
+        fresh: Option<&Lifetime>,
+        now: SystemTime,
+    ) -> Result<(String, Metadata), Error> {
+        let start = match (fresh, previous) {
+            (Some(lifetime), _) => Start::New(*lifetime),
+            (None, previous) => Start::from_previous(previous, &self.shared.expiry),
+        };
+        let keyring = self.shared.keyring.guard();
+        let pending = self.begin_value(&keyring, start, to_unix(now), session)?;
+        let metadata = pending.metadata().clone();
+        Ok((self.finish_token(pending)?, metadata))
+    }
+}
+
 impl<T: DeserializeOwned> Codec<T> {
     /// Opens a token sealed with [`Codec::seal_token`]. The length is checked against the
     /// total budget before it is decoded. A cookie value of the same codec does not open here

@@ -15,6 +15,8 @@ use sealed_session::{
 
 pub mod cross_site;
 pub use cross_site::*;
+pub mod store;
+pub use store::*;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 #[cfg(feature = "metrics")]
@@ -70,6 +72,16 @@ pub trait Frontend {
     ) -> Self;
     /// An app wrapped in two layers of the same session type.
     fn doubled(codec: Codec<Counter>, clock: ManualClock) -> Self;
+    /// An app whose layer keeps sessions too large for cookies in `store` (and consults
+    /// `revocation`, if given). Its routes add `POST /grow` (counter + 1,000,000) and
+    /// `POST /shrink` (counter modulo 1,000,000), which answer 503 with the error's kind when
+    /// the change is refused.
+    fn storing(
+        codec: Codec<Counter>,
+        clock: ManualClock,
+        store: Arc<dyn sealed_session::SessionStore>,
+        revocation: Option<Arc<dyn Revocation<Counter>>>,
+    ) -> Self;
     /// An app whose layer runs the cross-site check `cross_site`.
     fn guarded(codec: Codec<Counter>, clock: ManualClock, cross_site: CrossSite) -> Self;
     /// Sends one request with `cookie` as its `Cookie` header (none when empty) and `headers`.
@@ -316,6 +328,18 @@ macro_rules! all_cases {
             disabled_protection_lets_a_cross_site_post_through,
             a_csrf_token_round_trips_and_another_sessions_token_is_refused,
             a_csrf_token_survives_a_key_rotation,
+            a_session_that_fits_stays_in_cookies_and_never_touches_the_store,
+            a_session_too_large_for_cookies_spills_and_reads_back,
+            every_node_reads_a_stored_session,
+            a_missing_entry_is_a_clean_no_session,
+            an_expired_session_ends_cleanly_and_its_entry_with_it,
+            an_unreachable_store_loses_nothing,
+            shrinking_back_into_cookies_leaves_the_store,
+            sign_out_removes_the_entry_at_once,
+            a_swapped_or_altered_entry_opens_as_no_session,
+            a_revoked_stored_session_is_no_session,
+            a_server_error_saves_nothing,
+            concurrent_changes_of_a_stored_session_each_leave_a_whole_session,
         );
         #[cfg(feature = "metrics")]
         $crate::all_cases!(@each $f; the_layer_reports_opens_writes_rotation_and_refusals);

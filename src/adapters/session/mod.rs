@@ -19,6 +19,7 @@ mod flash;
 mod redis_revocation;
 mod response;
 mod revocation;
+mod store;
 mod write;
 
 pub(crate) use flash::{FlashState, Flashes, flash_codec};
@@ -29,6 +30,13 @@ pub use redis_revocation::{
 };
 pub use response::{LayerPolicy, ResponseHeaders};
 pub use revocation::{Revocation, RevocationList, ValidAfter};
+#[cfg(feature = "redis-store")]
+pub use store::RedisStore;
+pub use store::{
+    MAX_STORED_ENTRY_BYTES, MemoryStore, SessionStore, StoreError, StoreFuture, StoreKey,
+    StoreOptions,
+};
+pub(crate) use store::{STORE_FAILURE_BODY, STORE_FAILURE_RETRY_AFTER, StoreCodecs};
 
 /// One request's session: what its cookies opened to, and what the response will send back.
 ///
@@ -123,6 +131,8 @@ struct State<T> {
     revoked: bool,
     /// The request's flash cookie (layers only).
     flash: Option<FlashState>,
+    /// The request's part in the server-side store (layers with a store only).
+    stored: Option<store::Stored<T>>,
 }
 
 enum Write {
@@ -181,6 +191,7 @@ impl<T> Session<T> {
         request: &RequestCookies<'_>,
         now: SystemTime,
         flash: Option<&Codec<Flashes>>,
+        store: Option<&Arc<StoreCodecs<T>>>,
     ) -> Self
     where
         T: DeserializeOwned,
@@ -195,6 +206,9 @@ impl<T> Session<T> {
             let mut state = session.lock();
             state.used = false;
             state.flash = flash.map(|codec| FlashState::open(codec, request, now, flash_seen));
+            if let Some(codecs) = store {
+                state.open_reference(codecs, request);
+            }
         }
         session
     }
@@ -218,6 +232,9 @@ impl<T> Session<T> {
             state.metadata = None;
             state.write = Write::Cleared(lines);
             state.revoked = true;
+            if let Some(stored) = state.stored.as_mut() {
+                stored.cleared();
+            }
             #[cfg(feature = "metrics")]
             crate::adapters::metrics::revoked();
         }
@@ -332,6 +349,7 @@ impl<T> Session<T> {
                 shadowed: false,
                 revoked: false,
                 flash: None,
+                stored: None,
             })),
         }
     }

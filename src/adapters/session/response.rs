@@ -61,25 +61,41 @@ impl<T: Serialize> Session<T> {
             Write::Sealed(sealed) => sealed.headers().to_vec(),
             Write::Cleared(lines) => lines.clone(),
         };
+        if let Some(stored) = &state.stored {
+            lines.extend(stored.lines.iter().cloned());
+        }
         lines.extend(state.flash_lines());
         lines
     }
 }
 
+/// Whether a response's session cookies go out: the handler took the session (or eager
+/// re-seals are on), and the status is not a 5xx unless the policy keeps writes on those.
+pub(super) fn writes_go_out(used: bool, status: u16, policy: &LayerPolicy) -> bool {
+    (used || policy.eager_reseal) && (status < 500 || policy.keep_writes_on_server_error)
+}
+
 /// Decides what an unchanged session writes: a re-seal when one is due, deletions when the
 /// request's cookies did not open. Idempotent.
-fn flush<T: Serialize>(state: &mut State<T>) {
+pub(super) fn flush<T: Serialize>(state: &mut State<T>) {
     if !matches!(state.write, Write::Nothing) {
         return;
     }
-    let held = state.held_cookies();
-    let request = RequestCookies::from_header(&held);
-    if let (Some(value), Some(metadata)) = (&state.value, &state.metadata) {
-        if metadata.reseal_due()
-            && let Ok(sealed) = state.codec.seal(value, Some(metadata), &request, state.now)
-        {
+    if state.value.is_some() {
+        let Some(metadata) = state.metadata.as_ref().filter(|m| m.reseal_due()) else {
+            return;
+        };
+        #[cfg(feature = "metrics")]
+        let reason = metadata.reseal_reason();
+        #[cfg(not(feature = "metrics"))]
+        let _ = metadata;
+        // Taken out while it is sealed (sealing reads the rest of the state), put back after.
+        let value = state.value.take();
+        let result = value.as_ref().map(|value| state.seal_session(value, None));
+        state.value = value;
+        if let Some(Ok(sealed)) = result {
             #[cfg(feature = "metrics")]
-            if let Some(reason) = metadata.reseal_reason() {
+            if let Some(reason) = reason {
                 crate::adapters::metrics::resealed(reason);
             }
             state.metadata = Some(sealed.metadata().clone());
@@ -90,7 +106,8 @@ fn flush<T: Serialize>(state: &mut State<T>) {
         .as_ref()
         .is_some_and(Error::cookies_are_dead)
     {
-        state.write = Write::Cleared(state.codec.clear(&request));
+        let held = state.held_cookies();
+        state.write = Write::Cleared(state.codec.clear(&RequestCookies::from_header(&held)));
     }
 }
 
@@ -185,10 +202,9 @@ impl<T: Serialize> Session<T> {
         if !used && !policy.eager_reseal {
             return ResponseHeaders::default();
         }
-        let set_cookie = if status >= 500 && !policy.keep_writes_on_server_error {
-            Vec::new()
-        } else {
-            self.set_cookie_headers()
+        let set_cookie = match writes_go_out(used, status, policy) {
+            true => self.set_cookie_headers(),
+            false => Vec::new(),
         };
         #[cfg(feature = "metrics")]
         if !set_cookie.is_empty() {

@@ -32,12 +32,7 @@ impl<T> State<T> {
         T: Serialize,
     {
         self.check_overwrite()?;
-        let sealed = self.codec.seal(
-            &value,
-            self.metadata.as_ref(),
-            &RequestCookies::from_header(&self.held_cookies()),
-            self.now,
-        )?;
+        let sealed = self.seal_session(&value, None)?;
         self.metadata = Some(sealed.metadata().clone());
         self.value = Some(value);
         self.write = Write::Sealed(sealed);
@@ -74,6 +69,9 @@ impl<T> Session<T> {
         state.metadata = None;
         state.write = Write::Cleared(lines);
         state.clears += 1;
+        if let Some(stored) = state.stored.as_mut() {
+            stored.cleared();
+        }
     }
 }
 
@@ -108,12 +106,7 @@ impl<T: Serialize> Session<T> {
     pub fn sign_in(&self, value: T, lifetime: &crate::Lifetime) -> Result<(), Error> {
         let mut state = self.touch();
         state.check_overwrite()?;
-        let sealed = state.codec.seal_new(
-            &value,
-            lifetime,
-            &RequestCookies::from_header(&state.held_cookies()),
-            state.now,
-        )?;
+        let sealed = state.seal_session(&value, Some(lifetime))?;
         state.metadata = Some(sealed.metadata().clone());
         state.value = Some(value);
         state.write = Write::Sealed(sealed);

@@ -1,0 +1,171 @@
+//! Writing a stored session: spilling a change that does not fit the cookie budget, leaving
+//! the store when a change fits again, sign-out, and the store calls a response makes.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use super::StoreKey;
+use super::open::{StoreCodecs, entry_digest};
+use crate::adapters::session::{LayerPolicy, Session, State, response};
+use crate::{Error, Lifetime, Metadata, RequestCookies, SealedCookies};
+
+/// A request's part in the store (layers with a store only).
+pub(crate) struct Stored<T> {
+    pub(in crate::adapters::session) codecs: Arc<StoreCodecs<T>>,
+    /// The request carried a reference cookie (whether or not it opened).
+    pub(in crate::adapters::session) held_reference: bool,
+    /// The request's reference, opened, until the layer loads its entry: key, digest,
+    /// metadata.
+    pub(in crate::adapters::session) to_load: Option<(StoreKey, [u8; 16], Metadata)>,
+    /// The entry the session's value was loaded from.
+    pub(in crate::adapters::session) source: Option<StoreKey>,
+    /// Deletions of the form the session left (its cookies after a spill, the reference after
+    /// a change that fits the cookies again, or the loser of a conflict).
+    pub(in crate::adapters::session) lines: Vec<String>,
+    pub(in crate::adapters::session) ops: PendingStoreOps,
+}
+
+/// The store calls a response makes once the handler is done.
+#[derive(Default)]
+pub(crate) struct PendingStoreOps {
+    /// A new entry (key, sealed text, time to live), saved before the response goes out.
+    save: Option<(StoreKey, String, Duration)>,
+    /// An entry a change replaced: it expires after the grace period.
+    pub(in crate::adapters::session) retire: Option<StoreKey>,
+    /// An entry signed out: removed now.
+    remove: Option<StoreKey>,
+}
+
+impl<T> Stored<T> {
+    pub(super) fn new(codecs: Arc<StoreCodecs<T>>) -> Self {
+        Stored {
+            codecs,
+            held_reference: false,
+            to_load: None,
+            source: None,
+            lines: Vec::new(),
+            ops: PendingStoreOps::default(),
+        }
+    }
+
+    /// The deletion of the reference cookie, when the request carried one.
+    fn reference_deletion(&self) -> Vec<String> {
+        match self.held_reference {
+            true => self.codecs.reference.clear(&RequestCookies::new()),
+            false => Vec::new(),
+        }
+    }
+
+    /// A change that fits the cookies: the reference goes, the entry expires after the grace.
+    fn left_store(&mut self) {
+        self.ops.save = None;
+        self.lines = self.reference_deletion();
+        self.ops.retire = self.source.or(self.ops.retire);
+    }
+
+    /// Sign-out: the reference goes and the entry is removed now.
+    pub(in crate::adapters::session) fn cleared(&mut self) {
+        self.ops.save = None;
+        self.lines = self.reference_deletion();
+        self.ops.remove = self.source.take();
+    }
+}
+
+/// An entry's time to live: until its session's deadline plus the clock-skew allowance (a
+/// node whose clock is behind still opens the reference), or `ttl_without_deadline`.
+fn time_to_live<T>(codecs: &StoreCodecs<T>, metadata: &Metadata, now: SystemTime) -> Duration {
+    match metadata.expires_at() {
+        Some(at) => at.duration_since(now).unwrap_or_default() + codecs.entry.expiry().skew(),
+        None => codecs.options.ttl_without_deadline,
+    }
+}
+
+impl<T: Serialize> State<T> {
+    /// Seals `value` as the session: in cookies when it fits, otherwise, with a store, as a
+    /// new entry and a reference cookie. `fresh`: a new session of that lifetime (sign-in)
+    /// instead of continuing the current one.
+    pub(in crate::adapters::session) fn seal_session(
+        &mut self,
+        value: &T,
+        fresh: Option<&Lifetime>,
+    ) -> Result<SealedCookies, Error> {
+        let held = self.held_cookies();
+        let request = RequestCookies::from_header(&held);
+        let previous = match fresh {
+            Some(_) => None,
+            None => self.metadata.as_ref(),
+        };
+        let inline = match fresh {
+            Some(lifetime) => self.codec.seal_new(value, lifetime, &request, self.now),
+            None => self.codec.seal(value, previous, &request, self.now),
+        };
+        let Some(stored) = self.stored.as_mut() else {
+            return inline;
+        };
+        match inline {
+            Ok(sealed) => {
+                stored.left_store();
+                Ok(sealed)
+            }
+            Err(Error::TooLarge { .. }) => {
+                let codecs = Arc::clone(&stored.codecs);
+                let (entry, metadata) =
+                    codecs.entry.seal_entry(value, previous, fresh, self.now)?;
+                let key = StoreKey::random()?;
+                let reference = (*key.as_bytes(), entry_digest(&entry));
+                let sealed = codecs.reference.seal(
+                    &reference,
+                    Some(&metadata),
+                    &RequestCookies::new(),
+                    self.now,
+                )?;
+                let ttl = time_to_live(&codecs, sealed.metadata(), self.now);
+                stored.ops.save = Some((key, entry, ttl));
+                stored.ops.retire = stored.source.or(stored.ops.retire);
+                stored.lines = match self.held.is_empty() {
+                    true => Vec::new(),
+                    false => self.codec.clear(&request),
+                };
+                Ok(sealed)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl<T: Serialize> Session<T> {
+    /// Makes the store calls the response needs, before its headers are taken: saves a spilled
+    /// change's entry (an error then means the response must not carry the session's cookies:
+    /// answer 503), expires the entry a change replaced and removes a signed-out one (failures
+    /// of these two are ignored: the entry then lives to its own time to live). Nothing
+    /// happens when the response sends no session cookies (a handler that never took the
+    /// session, a 5xx).
+    pub(crate) async fn save_stored(&self, status: u16, policy: &LayerPolicy) -> Result<(), Error> {
+        let taken = {
+            let mut state = self.lock();
+            if !response::writes_go_out(state.used, status, policy) {
+                return Ok(());
+            }
+            response::flush(&mut state);
+            state
+                .stored
+                .as_mut()
+                .map(|stored| (Arc::clone(&stored.codecs), core::mem::take(&mut stored.ops)))
+        };
+        let Some((codecs, ops)) = taken else {
+            return Ok(());
+        };
+        if let Some((key, entry, ttl)) = &ops.save {
+            codecs.store.save(key, entry, *ttl).await?;
+        }
+        if let Some(key) = &ops.retire {
+            let _ignored = codecs.store.expire(key, codecs.options.grace).await;
+        }
+        if let Some(key) = &ops.remove {
+            let _ignored = codecs.store.remove(key).await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,391 @@
+//! Sessions larger than the cookie budget, kept in a server-side store: the same cases through
+//! both frameworks. The codec's budget is set between the cookie of a small counter and that
+//! of a large one (`/grow` adds 1,000,000: a longer varint), so a grown session spills.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sealed_session::testing::CookieJar;
+use sealed_session::{
+    Clock, Codec, Expiry, Key, KeyId, Keyring, ManualClock, MemoryStore, RequestCookies,
+    SessionStore, StoreError, StoreFuture, StoreKey, ValidAfter,
+};
+
+use super::{Counter, Frontend, Reply, t0};
+
+pub const REFERENCE: &str = "__Host-session-store";
+pub const SESSION: &str = "__Host-session";
+
+/// A codec whose total budget holds a counter below 128 but not one of a million.
+pub fn small_budget_codec() -> Codec<Counter> {
+    let keyring = || Keyring::new([Key::new(KeyId::new(1), [1; 32])]).unwrap();
+    let expiry = Expiry::default().idle(Some(Duration::from_secs(3600)));
+    let wide = Codec::<Counter>::builder(keyring())
+        .expiry(expiry)
+        .build()
+        .unwrap();
+    let bytes = |n: Counter| {
+        wide.seal(&n, None, &RequestCookies::new(), t0())
+            .unwrap()
+            .cookie_header_bytes()
+    };
+    let (small, large) = (bytes(100), bytes(1_100_000));
+    assert!(small < large, "{small} {large}");
+    Codec::builder(keyring())
+        .expiry(expiry)
+        .max_total_bytes(small)
+        .build()
+        .unwrap()
+}
+
+/// A store the cases can break: loads or saves fail while told to, and entries can be listed
+/// and swapped.
+#[derive(Default)]
+pub struct FaultyStore {
+    pub entries: Mutex<HashMap<StoreKey, String>>,
+    pub fail_loads: AtomicBool,
+    pub fail_saves: AtomicBool,
+}
+
+impl FaultyStore {
+    fn fail(flag: &AtomicBool) -> Result<(), StoreError> {
+        match flag.load(Ordering::SeqCst) {
+            true => Err(StoreError::new("connection refused (test)")),
+            false => Ok(()),
+        }
+    }
+}
+
+impl SessionStore for FaultyStore {
+    fn load<'a>(&'a self, key: &'a StoreKey) -> StoreFuture<'a, Option<String>> {
+        let result =
+            Self::fail(&self.fail_loads).map(|()| self.entries.lock().unwrap().get(key).cloned());
+        Box::pin(async move { result })
+    }
+    fn save<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        entry: &'a str,
+        _ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        let result = Self::fail(&self.fail_saves).map(|()| {
+            self.entries.lock().unwrap().insert(*key, entry.to_owned());
+        });
+        Box::pin(async move { result })
+    }
+    fn expire<'a>(&'a self, _key: &'a StoreKey, _ttl: Duration) -> StoreFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+    fn remove<'a>(&'a self, key: &'a StoreKey) -> StoreFuture<'a, ()> {
+        self.entries.lock().unwrap().remove(key);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A browser in front of one app with a store.
+pub struct StoredBrowser<F> {
+    pub app: F,
+    pub jar: CookieJar,
+    pub clock: ManualClock,
+}
+
+impl<F: Frontend> StoredBrowser<F> {
+    pub fn with(store: Arc<dyn SessionStore>, clock: ManualClock) -> Self {
+        StoredBrowser {
+            app: F::storing(small_budget_codec(), clock.clone(), store, None),
+            jar: CookieJar::new(),
+            clock,
+        }
+    }
+
+    pub fn send(&mut self, method: &str, path: &str) -> Reply {
+        let now = self.clock.now();
+        let reply = self.app.send(method, path, &self.jar.header(now));
+        self.jar.apply(reply.set_cookies(), now);
+        reply
+    }
+
+    pub fn holds(&self, name: &str) -> bool {
+        self.jar.get(name, self.clock.now()).is_some()
+    }
+}
+
+fn memory(clock: &ManualClock) -> Arc<MemoryStore> {
+    Arc::new(MemoryStore::new(1000).clock(clock.clone()))
+}
+
+pub fn a_session_that_fits_stays_in_cookies_and_never_touches_the_store<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = memory(&clock);
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock);
+    assert_eq!(b.send("POST", "/incr").body, "1");
+    assert_eq!(b.send("POST", "/incr").body, "2");
+    assert_eq!(b.send("GET", "/read").body, "2");
+    assert!(store.is_empty());
+    assert!(b.holds(SESSION) && !b.holds(REFERENCE));
+}
+
+pub fn a_session_too_large_for_cookies_spills_and_reads_back<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = memory(&clock);
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock.clone());
+    b.send("POST", "/incr");
+    let grown = b.send("POST", "/grow");
+    assert_eq!((grown.status, grown.body.as_str()), (200, "1000001"));
+    // The reference replaces the session's cookie, which is deleted.
+    assert!(
+        b.holds(REFERENCE) && !b.holds(SESSION),
+        "{:?}",
+        grown.set_cookies()
+    );
+    assert_eq!(store.len(), 1);
+    assert_eq!(b.send("GET", "/read").body, "1000001");
+    // A read writes nothing: no new entry, no Set-Cookie.
+    let read = b.send("GET", "/read");
+    assert!(read.set_cookies().is_empty(), "{:?}", read.set_cookies());
+    assert_eq!(store.len(), 1);
+    // Each change is a new entry; the one it replaced goes after the grace period.
+    assert_eq!(b.send("POST", "/incr").body, "1000002");
+    assert_eq!(store.len(), 2);
+    clock.advance(Duration::from_secs(61));
+    assert_eq!(b.send("GET", "/read").body, "1000002");
+    assert_eq!(b.send("POST", "/incr").body, "1000003");
+    // The first entry has expired and is gone on its next save's purge or load; the second
+    // still has its grace; the third is live.
+    assert!(store.len() <= 3);
+}
+
+pub fn every_node_reads_a_stored_session<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = memory(&clock);
+    let node1 = F::storing(small_budget_codec(), clock.clone(), store.clone(), None);
+    let node2 = F::storing(small_budget_codec(), clock.clone(), store.clone(), None);
+    let mut jar = CookieJar::new();
+    let now = clock.now();
+    let grown = node1.send("POST", "/grow", &jar.header(now));
+    jar.apply(grown.set_cookies(), now);
+    let read = node2.send("GET", "/read", &jar.header(now));
+    assert_eq!(read.body, "1000000");
+    let changed = node2.send("POST", "/incr", &jar.header(now));
+    jar.apply(changed.set_cookies(), now);
+    assert_eq!(node1.send("GET", "/read", &jar.header(now)).body, "1000001");
+}
+
+pub fn a_missing_entry_is_a_clean_no_session<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let mut b = StoredBrowser::<F>::with(memory(&clock), clock.clone());
+    b.send("POST", "/grow");
+    assert!(b.holds(REFERENCE));
+    // Another app on an empty store: the entry is not there (lost, flushed, expired).
+    let empty = F::storing(small_budget_codec(), clock.clone(), memory(&clock), None);
+    let now = clock.now();
+    let read = empty.send("GET", "/read", &b.jar.header(now));
+    assert_eq!((read.status, read.body.as_str()), (200, "none"));
+    b.jar.apply(read.set_cookies(), now);
+    assert!(
+        !b.holds(REFERENCE),
+        "the reference is deleted: {:?}",
+        read.set_cookies()
+    );
+    // A write there starts a new session, in cookies.
+    let fresh = empty.send("POST", "/incr", &b.jar.header(now));
+    assert_eq!((fresh.status, fresh.body.as_str()), (200, "1"));
+}
+
+pub fn an_expired_session_ends_cleanly_and_its_entry_with_it<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = memory(&clock);
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock.clone());
+    b.send("POST", "/grow");
+    let header = b.jar.header(clock.now());
+    // Past the idle timeout and the skew allowance: the session ends as any session does.
+    clock.advance(Duration::from_secs(3600 + 61));
+    let read = b.app.send("GET", "/read", &header);
+    assert_eq!((read.status, read.body.as_str()), (200, "none"));
+    // The entry's time to live ran out with it: a new save purges it from the full map.
+    let small = Arc::new(MemoryStore::new(1).clock(clock.clone()));
+    let mut c = StoredBrowser::<F>::with(small.clone(), clock.clone());
+    c.send("POST", "/grow");
+    clock.advance(Duration::from_secs(3600 + 61));
+    let mut d = StoredBrowser::<F>::with(small.clone(), clock);
+    let again = d.send("POST", "/grow");
+    assert_eq!(
+        again.status, 200,
+        "the expired entry made room: {}",
+        again.body
+    );
+    assert_eq!(small.len(), 1);
+}
+
+pub fn an_unreachable_store_loses_nothing<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = Arc::new(FaultyStore::default());
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock);
+    b.send("POST", "/grow");
+    let before = b.jar.header(b.clock.now());
+    // Saves fail: the change is answered 503 with Retry-After, and no cookie changes.
+    store.fail_saves.store(true, Ordering::SeqCst);
+    let refused = b.send("POST", "/incr");
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert!(refused.set_cookies().is_empty());
+    assert_eq!(b.jar.header(b.clock.now()), before);
+    store.fail_saves.store(false, Ordering::SeqCst);
+    // Loads fail: served as no session, the cookies left alone, writes refused.
+    store.fail_loads.store(true, Ordering::SeqCst);
+    let read = b.send("GET", "/read");
+    assert_eq!((read.status, read.body.as_str()), (200, "none"));
+    assert!(read.set_cookies().is_empty(), "{:?}", read.set_cookies());
+    let write = b.send("POST", "/grow");
+    assert_eq!(
+        (write.status, write.body.as_str()),
+        (503, "overwrite_refused")
+    );
+    assert!(write.set_cookies().is_empty());
+    // The store comes back: the session is there, unchanged.
+    store.fail_loads.store(false, Ordering::SeqCst);
+    assert_eq!(b.send("GET", "/read").body, "1000000");
+}
+
+pub fn shrinking_back_into_cookies_leaves_the_store<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    // Room for one live entry: a save succeeds only once the replaced one has expired.
+    let store = Arc::new(MemoryStore::new(1).clock(clock.clone()));
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock.clone());
+    b.send("POST", "/incr");
+    b.send("POST", "/grow");
+    let shrunk = b.send("POST", "/shrink");
+    assert_eq!(shrunk.body, "1");
+    assert!(
+        b.holds(SESSION) && !b.holds(REFERENCE),
+        "{:?}",
+        shrunk.set_cookies()
+    );
+    assert_eq!(b.send("GET", "/read").body, "1");
+    // The entry stays for the grace period only: within it, the store is still full.
+    assert_eq!(b.send("POST", "/grow").status, 503);
+    clock.advance(Duration::from_secs(61));
+    assert_eq!(b.send("POST", "/grow").body, "1000001");
+    assert_eq!(store.len(), 1);
+}
+
+pub fn sign_out_removes_the_entry_at_once<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = memory(&clock);
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock);
+    b.send("POST", "/grow");
+    assert_eq!(store.len(), 1);
+    let bye = b.send("POST", "/sign-out");
+    assert_eq!(bye.status, 200);
+    assert!(store.is_empty());
+    assert!(!b.holds(REFERENCE) && !b.holds(SESSION));
+    assert_eq!(b.send("GET", "/read").body, "none");
+}
+
+pub fn a_swapped_or_altered_entry_opens_as_no_session<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = Arc::new(FaultyStore::default());
+    let mut alice = StoredBrowser::<F>::with(store.clone(), clock.clone());
+    let mut bob = StoredBrowser::<F>::with(store.clone(), clock.clone());
+    alice.send("POST", "/grow");
+    bob.send("POST", "/grow");
+    bob.send("POST", "/grow");
+    // Whoever can write to the store gives Alice's key Bob's entry: refused, as forged.
+    {
+        let mut entries = store.entries.lock().unwrap();
+        let keys: Vec<StoreKey> = entries.keys().copied().collect();
+        let bob_entry = entries
+            .values()
+            .find(|e| e.len() == entries.values().map(String::len).max().unwrap())
+            .cloned()
+            .unwrap();
+        for key in keys {
+            entries.insert(key, bob_entry.clone());
+        }
+    }
+    let read = alice.send("GET", "/read");
+    assert_eq!((read.status, read.body.as_str()), (200, "none"));
+    assert!(
+        !alice.holds(REFERENCE),
+        "a forged entry's reference is deleted"
+    );
+    // An altered byte: refused the same way.
+    let mut carol = StoredBrowser::<F>::with(store.clone(), clock);
+    carol.send("POST", "/grow");
+    for entry in store.entries.lock().unwrap().values_mut() {
+        let last = entry.pop().unwrap();
+        entry.push(if last == 'A' { 'B' } else { 'A' });
+    }
+    assert_eq!(carol.send("GET", "/read").body, "none");
+}
+
+pub fn a_revoked_stored_session_is_no_session<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = memory(&clock);
+    let rule = Arc::new(ValidAfter::new(
+        |_: &Counter| Some("alice".to_owned()),
+        Duration::from_secs(86400),
+        100,
+    ));
+    let app = F::storing(
+        small_budget_codec(),
+        clock.clone(),
+        store.clone(),
+        Some(rule.clone()),
+    );
+    let mut jar = CookieJar::new();
+    let grown = app.send("POST", "/grow", &jar.header(clock.now()));
+    jar.apply(grown.set_cookies(), clock.now());
+    assert_eq!(
+        app.send("GET", "/read", &jar.header(clock.now())).body,
+        "1000000"
+    );
+    clock.advance(Duration::from_secs(5));
+    rule.revoke_all("alice", clock.now()).unwrap();
+    let read = app.send("GET", "/read", &jar.header(clock.now()));
+    assert_eq!(read.body, "none");
+    jar.apply(read.set_cookies(), clock.now());
+    assert!(
+        jar.get(REFERENCE, clock.now()).is_none(),
+        "{:?}",
+        read.set_cookies()
+    );
+    assert!(store.is_empty(), "the revoked session's entry is removed");
+}
+
+pub fn a_server_error_saves_nothing<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = memory(&clock);
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock);
+    b.send("POST", "/grow");
+    let failed = b.send("POST", "/incr-then-500");
+    assert_eq!(failed.status, 500);
+    assert!(failed.set_cookies().is_empty());
+    assert_eq!(store.len(), 1, "no entry saved for a discarded write");
+    assert_eq!(b.send("GET", "/read").body, "1000000");
+}
+
+pub fn concurrent_changes_of_a_stored_session_each_leave_a_whole_session<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = memory(&clock);
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock.clone());
+    b.send("POST", "/grow");
+    let now = clock.now();
+    let header = b.jar.header(now);
+    // Two requests sent with the same cookies; their responses arrive in either order.
+    let first = b.app.send("POST", "/incr", &header);
+    let second = b.app.send("POST", "/grow", &header);
+    let late = b.app.send("GET", "/read", &header);
+    assert_eq!(
+        late.body, "1000000",
+        "a request in flight still reads the previous version"
+    );
+    for (a, z, want) in [(&first, &second, "2000000"), (&second, &first, "1000001")] {
+        let mut jar = b.jar.clone();
+        jar.apply(a.set_cookies(), now);
+        jar.apply(z.set_cookies(), now);
+        assert_eq!(b.app.send("GET", "/read", &jar.header(now)).body, want);
+    }
+}
