@@ -415,6 +415,8 @@ fn cookies_are_dead_answers_for_every_variant() {
         (Error::Malformed { reason: "r" }, true),
         (Error::Expired { at: now() }, true),
         (Error::RetiredKey { key_id: id }, true),
+        // A stored session's entry that is gone: no node finds it.
+        (Error::StoreEntryMissing, true),
         (Error::Chunks(ChunkError::Missing { index: 1 }), true),
         (Error::Chunks(ChunkError::Extra { index: 2 }), true),
         (Error::Chunks(ChunkError::MixedGeneration), true),
@@ -437,6 +439,13 @@ fn cookies_are_dead_answers_for_every_variant() {
         ),
         (Error::UnknownSchema { version: 2 }, false),
         (Error::Serialization { reason: "r" }, false),
+        // A store that did not answer: the entry may be there once it does.
+        (
+            Error::StoreUnavailable {
+                reason: "r".to_owned(),
+            },
+            false,
+        ),
         (
             Error::OverwriteRefused {
                 cause: Box::new(Error::UnknownKey { key_id: id }),
@@ -466,7 +475,7 @@ fn cookies_are_dead_answers_for_every_variant() {
         assert_eq!(e.cookies_are_dead(), *dead, "{e:?}");
     }
     let kinds: HashSet<_> = cases.iter().map(|(e, _)| discriminant(e)).collect();
-    assert_eq!(kinds.len(), 15, "a variant of Error is missing");
+    assert_eq!(kinds.len(), 17, "a variant of Error is missing");
     let chunk_kinds: HashSet<_> = cases
         .iter()
         .filter_map(|(e, _)| match e {

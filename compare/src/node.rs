@@ -84,7 +84,11 @@ pub fn main(args: &[String]) -> Result<(), String> {
     runtime.block_on(async move {
         let served = Served::default();
         let sessions = match variant.node {
-            NodeKind::SealedCookies => crate::node_cookies::router(served.clone())?,
+            NodeKind::SealedCookies => crate::node_cookies::router(served.clone(), None)?,
+            NodeKind::SealedHybrid => {
+                let url = redis_write.ok_or("--redis-write is required")?;
+                crate::node_cookies::router(served.clone(), Some(&url))?
+            }
             NodeKind::TowerMemory => {
                 crate::node_tower::router(tower_sessions::MemoryStore::default(), served.clone())
             }

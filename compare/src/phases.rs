@@ -179,15 +179,17 @@ pub type Event<'a> = (
     Box<dyn FnOnce(&mut Stack) -> Result<(), String> + Send + 'a>,
 );
 
-/// A mixed run of `duration` with `events` done on the stack meanwhile (from another thread).
+/// A mixed run of `duration` with `events` done on the stack meanwhile (from another thread),
+/// every user with a session of `items`.
 pub fn fault(
     rt: &Runtime,
     stack: &mut Stack,
     p: &Params,
     first_user: usize,
+    items: usize,
     events: Vec<Event<'_>>,
 ) -> Result<Value, String> {
-    let u = users(p.users, first_user, stack.nginx_addr(), p.small_items);
+    let u = users(p.users, first_user, stack.nginx_addr(), items);
     // Every user signed in before the fault.
     let (u, _, _) = run_mix(rt, u, Duration::from_millis(300));
     let start = Instant::now();
@@ -230,6 +232,7 @@ pub fn fault(
     v["failure_window_s"] = json!(first.zip(last).map(|(a, b)| b - a));
     v["first_lost_s"] = json!(first_lost);
     v["last_lost_s"] = json!(last_lost);
+    v["items"] = json!(items);
     Ok(v)
 }
 
@@ -242,6 +245,7 @@ pub fn node_kill(rt: &Runtime, stack: &mut Stack, p: &Params) -> Result<Value, S
         stack,
         p,
         2000,
+        p.small_items,
         vec![
             (
                 d / 4.0,
@@ -261,14 +265,21 @@ pub fn node_kill(rt: &Runtime, stack: &mut Stack, p: &Params) -> Result<Value, S
 }
 
 /// SIGKILL the Redis primary a quarter into the run, start it again at half (it reloads
-/// its append-only file); the second half shows the recovery (replicas resynchronise).
-pub fn store_kill(rt: &Runtime, stack: &mut Stack, p: &Params) -> Result<Value, String> {
+/// its append-only file); the second half shows the recovery (replicas resynchronise). The
+/// users hold sessions of `items` (the hybrid's store holds only large sessions).
+pub fn store_kill(
+    rt: &Runtime,
+    stack: &mut Stack,
+    p: &Params,
+    items: usize,
+) -> Result<Value, String> {
     let d = p.fault_duration.as_secs_f64();
     fault(
         rt,
         stack,
         p,
         3000,
+        items,
         vec![
             (
                 d / 4.0,

@@ -186,7 +186,12 @@ fn variant(
     let store_kill = if v.has_store() {
         log(&v, "store SIGKILLed");
         stack.sync_replicas().ok();
-        Some(phases::store_kill(rt, &mut stack, p)?)
+        // The hybrid keeps only sessions past one cookie in Redis: its users hold large ones.
+        let items = match v.node {
+            crate::variants::NodeKind::SealedHybrid => p.large_items,
+            _ => p.small_items,
+        };
+        Some(phases::store_kill(rt, &mut stack, p, items)?)
     } else {
         None
     };

@@ -8,6 +8,9 @@
 pub enum NodeKind {
     /// This crate's axum layer: the session sealed in cookies.
     SealedCookies,
+    /// This crate's axum layer with a one-cookie budget and its Redis store: a session that
+    /// does not fit one cookie is kept in Redis, the cookie holds a sealed reference.
+    SealedHybrid,
     /// tower-sessions with its in-memory store.
     TowerMemory,
     /// tower-sessions with its Redis store, on one Redis.
@@ -58,6 +61,14 @@ pub const VARIANTS: &[Variant] = &[
         label: "sealed cookies (this crate)",
         node: NodeKind::SealedCookies,
         store: StoreKind::None,
+        balance: Balance::RoundRobin,
+        cookie: "__Host-session",
+    },
+    Variant {
+        name: "hybrid",
+        label: "sealed cookies + Redis for large (this crate)",
+        node: NodeKind::SealedHybrid,
+        store: StoreKind::Redis,
         balance: Balance::RoundRobin,
         cookie: "__Host-session",
     },

@@ -289,20 +289,24 @@ pub fn a_swapped_or_altered_entry_opens_as_no_session<F: Frontend>() {
     let store = Arc::new(FaultyStore::default());
     let mut alice = StoredBrowser::<F>::with(store.clone(), clock.clone());
     let mut bob = StoredBrowser::<F>::with(store.clone(), clock.clone());
+    let keys = |store: &FaultyStore| -> Vec<StoreKey> {
+        store.entries.lock().unwrap().keys().copied().collect()
+    };
     alice.send("POST", "/grow");
+    let alices = keys(&store);
     bob.send("POST", "/grow");
     bob.send("POST", "/grow");
-    // Whoever can write to the store gives Alice's key Bob's entry: refused, as forged.
+    // Whoever can write to the store gives Alice's key one of Bob's entries: refused, as
+    // forged (it opens under the keyring, but is not the entry Alice's reference names).
     {
         let mut entries = store.entries.lock().unwrap();
-        let keys: Vec<StoreKey> = entries.keys().copied().collect();
-        let bob_entry = entries
-            .values()
-            .find(|e| e.len() == entries.values().map(String::len).max().unwrap())
-            .cloned()
+        let bobs = entries
+            .iter()
+            .find(|(key, _)| !alices.contains(key))
+            .map(|(_, entry)| entry.clone())
             .unwrap();
-        for key in keys {
-            entries.insert(key, bob_entry.clone());
+        for key in &alices {
+            entries.insert(*key, bobs.clone());
         }
     }
     let read = alice.send("GET", "/read");
