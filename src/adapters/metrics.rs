@@ -174,6 +174,23 @@ pub const REVOCATION_ENTRIES: &str = "sealed_session_revocation_entries";
 /// ```
 pub const REVOCATIONS_DROPPED: &str = "sealed_session_revocations_dropped_total";
 
+/// Counter: calls the layer made to its server-side store (labels `call`: `load`, `save`,
+/// `expire`, `remove`; `outcome`: `ok`, `missing` (a load that found no entry), `error`).
+/// Alert on `outcome="error"`: while the store does not answer, stored sessions are served as
+/// none and changes to them are answered 503.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(sealed_session::metrics::STORE_CALLS, "sealed_session_store_calls_total");
+/// ```
+pub const STORE_CALLS: &str = "sealed_session_store_calls_total";
+
+/// A call to the layer's session store and how it ended.
+pub(crate) fn store_call(call: &'static str, outcome: &'static str) {
+    ::metrics::counter!(STORE_CALLS, "call" => call, "outcome" => outcome).increment(1);
+}
+
 #[cfg(feature = "redis-revocation")]
 pub(crate) fn revocation_sync_state(age_secs: Option<f64>, entries: usize) {
     if let Some(age) = age_secs {

@@ -126,3 +126,55 @@ pub fn the_layer_reports_opens_writes_rotation_and_refusals<F: Frontend>() {
         assert_eq!(cross("cross_origin"), 1);
     });
 }
+
+pub fn the_layer_reports_its_store_calls<F: Frontend>() {
+    let recorder = DebuggingRecorder::new();
+    let seen = Signals {
+        snapshotter: recorder.snapshotter(),
+        seen: RefCell::default(),
+    };
+    let clock = sealed_session::ManualClock::new(t0());
+    let store = std::sync::Arc::new(super::FaultyStore::default());
+    metrics::with_local_recorder(&recorder, || {
+        let mut b = super::StoredBrowser::<F>::with(store.clone(), clock);
+        let calls = |call: &str, outcome: &str| {
+            seen.counter(
+                signals::STORE_CALLS,
+                &[("call", call), ("outcome", outcome)],
+            )
+        };
+        b.send("POST", "/incr");
+        assert_eq!(
+            calls("save", "ok") + calls("load", "ok"),
+            0,
+            "fits: no store call"
+        );
+        b.send("POST", "/grow");
+        assert_eq!(calls("save", "ok"), 1);
+        b.send("POST", "/incr");
+        assert_eq!(
+            (
+                calls("load", "ok"),
+                calls("save", "ok"),
+                calls("expire", "ok")
+            ),
+            (1, 2, 1)
+        );
+        store
+            .fail_loads
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        b.send("GET", "/read");
+        assert_eq!(calls("load", "error"), 1);
+        store
+            .fail_loads
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        b.send("POST", "/sign-out");
+        assert_eq!(calls("remove", "ok"), 1);
+        store.entries.lock().unwrap().clear();
+        b.send("POST", "/grow");
+        let stale = b.jar.header(sealed_session::Clock::now(&b.clock));
+        store.entries.lock().unwrap().clear();
+        b.app.send("GET", "/read", &stale);
+        assert_eq!(calls("load", "missing"), 1);
+    });
+}

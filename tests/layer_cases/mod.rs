@@ -342,7 +342,10 @@ macro_rules! all_cases {
             concurrent_changes_of_a_stored_session_each_leave_a_whole_session,
         );
         #[cfg(feature = "metrics")]
-        $crate::all_cases!(@each $f; the_layer_reports_opens_writes_rotation_and_refusals);
+        $crate::all_cases!(@each $f;
+            the_layer_reports_opens_writes_rotation_and_refusals,
+            the_layer_reports_its_store_calls,
+        );
     };
     (@each $f:ty; $($case:ident),* $(,)?) => {
         $(

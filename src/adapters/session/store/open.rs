@@ -137,6 +137,15 @@ impl<T: DeserializeOwned + 'static> Session<T> {
             return;
         };
         let loaded = codecs.store.load(&key).await;
+        #[cfg(feature = "metrics")]
+        crate::adapters::metrics::store_call(
+            "load",
+            match &loaded {
+                Ok(Some(_)) => "ok",
+                Ok(None) => "missing",
+                Err(_) => "error",
+            },
+        );
         let outcome = match loaded {
             Err(e) => Err(Error::from(e)),
             Ok(None) => Err(Error::StoreEntryMissing),

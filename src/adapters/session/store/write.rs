@@ -73,6 +73,14 @@ impl<T> Stored<T> {
     }
 }
 
+/// Counts a store call (feature `metrics`).
+fn report(call: &'static str, ok: bool) {
+    #[cfg(feature = "metrics")]
+    crate::adapters::metrics::store_call(call, if ok { "ok" } else { "error" });
+    #[cfg(not(feature = "metrics"))]
+    let _ = (call, ok);
+}
+
 /// An entry's time to live: until its session's deadline plus the clock-skew allowance (a
 /// node whose clock is behind still opens the reference), or `ttl_without_deadline`.
 fn time_to_live<T>(codecs: &StoreCodecs<T>, metadata: &Metadata, now: SystemTime) -> Duration {
@@ -158,13 +166,17 @@ impl<T: Serialize> Session<T> {
             return Ok(());
         };
         if let Some((key, entry, ttl)) = &ops.save {
-            codecs.store.save(key, entry, *ttl).await?;
+            let saved = codecs.store.save(key, entry, *ttl).await;
+            report("save", saved.is_ok());
+            saved?;
         }
         if let Some(key) = &ops.retire {
-            let _ignored = codecs.store.expire(key, codecs.options.grace).await;
+            let expired = codecs.store.expire(key, codecs.options.grace).await;
+            report("expire", expired.is_ok());
         }
         if let Some(key) = &ops.remove {
-            let _ignored = codecs.store.remove(key).await;
+            let removed = codecs.store.remove(key).await;
+            report("remove", removed.is_ok());
         }
         Ok(())
     }
