@@ -262,7 +262,9 @@ pub struct StoreOptions {
     /// session too large for cookies is without a store. Default 256 KiB.
     pub max_entry_bytes: usize,
     /// How long an entry stays after a change replaced it, so that requests in flight with
-    /// the previous reference still read a whole session. Default 60 s.
+    /// the previous reference still read a whole session. Default 10 s: long enough for a
+    /// browser's concurrent requests, short because every change writes a new entry, so a
+    /// store holds up to (changes per second × grace) replaced entries beside the live ones.
     pub grace: Duration,
     /// The time to live of an entry whose session has no deadline (no idle timeout and no
     /// absolute lifetime): the store must drop entries at some point. Default 30 days; the
@@ -274,7 +276,7 @@ impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             max_entry_bytes: 256 * 1024,
-            grace: Duration::from_secs(60),
+            grace: Duration::from_secs(10),
             ttl_without_deadline: Duration::from_secs(30 * 24 * 3600),
         }
     }
