@@ -338,6 +338,7 @@ macro_rules! all_cases {
             sign_out_removes_the_entry_at_once,
             a_swapped_or_altered_entry_opens_as_no_session,
             a_revoked_stored_session_is_no_session,
+            a_layer_with_a_store_still_revokes_sessions_in_cookies,
             a_server_error_saves_nothing,
             concurrent_changes_of_a_stored_session_each_leave_a_whole_session,
         );

@@ -359,6 +359,31 @@ pub fn a_revoked_stored_session_is_no_session<F: Frontend>() {
     assert!(store.is_empty(), "the revoked session's entry is removed");
 }
 
+pub fn a_layer_with_a_store_still_revokes_sessions_in_cookies<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let rule = Arc::new(ValidAfter::new(
+        |_: &Counter| Some("alice".to_owned()),
+        Duration::from_secs(86400),
+        100,
+    ));
+    let app = F::storing(
+        small_budget_codec(),
+        clock.clone(),
+        memory(&clock),
+        Some(rule.clone()),
+    );
+    let mut jar = CookieJar::new();
+    let small = app.send("POST", "/incr", &jar.header(clock.now()));
+    jar.apply(small.set_cookies(), clock.now());
+    assert!(jar.get(SESSION, clock.now()).is_some() && jar.get(REFERENCE, clock.now()).is_none());
+    clock.advance(Duration::from_secs(5));
+    rule.revoke_all("alice", clock.now()).unwrap();
+    assert_eq!(
+        app.send("GET", "/read", &jar.header(clock.now())).body,
+        "none"
+    );
+}
+
 pub fn a_server_error_saves_nothing<F: Frontend>() {
     let clock = ManualClock::new(t0());
     let store = memory(&clock);

@@ -134,6 +134,10 @@ impl<T: DeserializeOwned + 'static> Session<T> {
             })
         };
         let Some(((key, digest, metadata), codecs, now)) = pending else {
+            // A session in cookies (or none): the hook still has its say.
+            if let Some(revocation) = revocation {
+                self.apply_revocation(revocation);
+            }
             return;
         };
         let loaded = codecs.store.load(&key).await;
