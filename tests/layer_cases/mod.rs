@@ -341,6 +341,7 @@ macro_rules! all_cases {
             a_layer_with_a_store_still_revokes_sessions_in_cookies,
             a_server_error_saves_nothing,
             concurrent_changes_of_a_stored_session_each_leave_a_whole_session,
+            random_changes_read_back_as_the_last_response_applied,
         );
         #[cfg(feature = "metrics")]
         $crate::all_cases!(@each $f;

@@ -26,6 +26,10 @@
 //!   request still in flight with the previous reference reads a whole, older session, as it
 //!   would read an older cookie. Sign-out ([`Session::clear`](crate::Session::clear)) removes
 //!   the entry at once: a server-side kill switch for stored sessions.
+//! * **Concurrent responses behave as with cookies**: every write deletes the form the session
+//!   does not take (its cookies after a spill, the reference after a change that fits), held
+//!   or not, so whatever order a browser applies two responses in, it ends with the session of
+//!   the last one (tested on random sequences: `random_changes_read_back_as_the_last_response_applied`).
 //! * **An unreachable store loses nothing**: a reference that cannot be looked up is left
 //!   alone and writes over it are refused ([`Error::OverwriteRefused`] with
 //!   [`Error::StoreUnavailable`]), exactly as for cookies this node cannot read; a change

@@ -78,7 +78,6 @@ impl<T> State<T> {
     ) {
         let mut stored = Stored::new(Arc::clone(codecs));
         let opened = codecs.reference.open(request, self.now);
-        stored.held_reference = !matches!(opened, Ok(None));
         let inline_dead = self.open_error.as_ref().is_none_or(Error::cookies_are_dead);
         match opened {
             Ok(None) => {}

@@ -14,8 +14,6 @@ use crate::{Error, Lifetime, Metadata, RequestCookies, SealedCookies};
 /// A request's part in the store (layers with a store only).
 pub(crate) struct Stored<T> {
     pub(in crate::adapters::session) codecs: Arc<StoreCodecs<T>>,
-    /// The request carried a reference cookie (whether or not it opened).
-    pub(in crate::adapters::session) held_reference: bool,
     /// The request's reference, opened, until the layer loads its entry: key, digest,
     /// metadata.
     pub(in crate::adapters::session) to_load: Option<(StoreKey, [u8; 16], Metadata)>,
@@ -42,7 +40,6 @@ impl<T> Stored<T> {
     pub(super) fn new(codecs: Arc<StoreCodecs<T>>) -> Self {
         Stored {
             codecs,
-            held_reference: false,
             to_load: None,
             source: None,
             lines: Vec::new(),
@@ -50,12 +47,11 @@ impl<T> Stored<T> {
         }
     }
 
-    /// The deletion of the reference cookie, when the request carried one.
+    /// The deletion of the reference cookie, sent with every write that leaves the store
+    /// whether or not the request carried one: concurrent responses (one spilled, one not)
+    /// then leave the browser with one form of the session, the last applied, as with cookies.
     fn reference_deletion(&self) -> Vec<String> {
-        match self.held_reference {
-            true => self.codecs.reference.clear(&RequestCookies::new()),
-            false => Vec::new(),
-        }
+        self.codecs.reference.clear(&RequestCookies::new())
     }
 
     /// A change that fits the cookies: the reference goes, the entry expires after the grace.
@@ -132,10 +128,8 @@ impl<T: Serialize> State<T> {
                 let ttl = time_to_live(&codecs, sealed.metadata(), self.now);
                 stored.ops.save = Some((key, entry, ttl));
                 stored.ops.retire = stored.source.or(stored.ops.retire);
-                stored.lines = match self.held.is_empty() {
-                    true => Vec::new(),
-                    false => self.codec.clear(&request),
-                };
+                // The session's cookies go, held or not (see `reference_deletion`).
+                stored.lines = self.codec.clear(&request);
                 Ok(sealed)
             }
             Err(e) => Err(e),
