@@ -73,7 +73,9 @@ pub(crate) use store::{STORE_FAILURE_BODY, STORE_FAILURE_RETRY_AFTER, StoreCodec
 ///
 /// * **Changing**: [`set`](Self::set) and [`update`](Self::update) seal at once, so a session
 ///   too large for the cookie budget is an error the handler sees ([`Error::TooLarge`]) and the
-///   previous value stays in place; [`clear`](Self::clear) signs out.
+///   previous value stays in place, unless the layer has a server-side store
+///   ([`SessionStore`]), which then takes it and the cookie carries a sealed reference;
+///   [`clear`](Self::clear) signs out.
 /// * **Writing back** happens only when needed: after a change, after `clear`, when the
 ///   request's session is due for a re-seal (sealed under a key that is no longer primary, or half
 ///   of its idle window spent), or to delete cookies that did not open. An unchanged, fresh
