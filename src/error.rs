@@ -110,7 +110,7 @@ pub enum Error {
     },
     /// A stored session's entry (the server-side store of the web adapters) is missing: it
     /// expired, was removed at sign-out, or the store lost it. The request is served as one
-    /// without a session and the response deletes the reference cookie.
+    /// without a session; the next write replaces the reference cookie.
     StoreEntryMissing,
     /// The server-side store did not answer (unreachable, timed out, full). A request whose
     /// entry could not be loaded is served without a session and its cookies are left alone;

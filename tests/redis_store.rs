@@ -207,17 +207,13 @@ fn redis_killed_and_restarted_under_a_running_node() {
         before,
         "the cookies are untouched"
     );
-    // Redis comes back empty (no persistence): the entry is gone, a clean "no session";
-    // the node reconnects by itself.
+    // Redis comes back empty (no persistence): the entry is gone, a clean "no session" (the
+    // reference stays: the next write replaces it); the node reconnects by itself.
     let redis = Redis::start_on(port);
     rt.block_on(async {
         assert_eq!(
             send(&app, &mut jar, "GET", "/count").await,
             (200, "none".to_owned())
-        );
-        assert!(
-            jar.get("__Host-session-store", std::time::SystemTime::now())
-                .is_none()
         );
         assert_eq!(
             send(&app, &mut jar, "POST", "/add").await,

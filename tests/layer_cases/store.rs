@@ -47,6 +47,7 @@ pub struct FaultyStore {
     pub entries: Mutex<HashMap<StoreKey, String>>,
     pub fail_loads: AtomicBool,
     pub fail_saves: AtomicBool,
+    pub fail_removes: AtomicBool,
 }
 
 impl FaultyStore {
@@ -79,8 +80,10 @@ impl SessionStore for FaultyStore {
         Box::pin(async { Ok(()) })
     }
     fn remove<'a>(&'a self, key: &'a StoreKey) -> StoreFuture<'a, ()> {
-        self.entries.lock().unwrap().remove(key);
-        Box::pin(async { Ok(()) })
+        let result = Self::fail(&self.fail_removes).map(|()| {
+            self.entries.lock().unwrap().remove(key);
+        });
+        Box::pin(async move { result })
     }
 }
 
@@ -183,15 +186,17 @@ pub fn a_missing_entry_is_a_clean_no_session<F: Frontend>() {
     let now = clock.now();
     let read = empty.send("GET", "/read", &b.jar.header(now));
     assert_eq!((read.status, read.body.as_str()), (200, "none"));
-    b.jar.apply(read.set_cookies(), now);
-    assert!(
-        !b.holds(REFERENCE),
-        "the reference is deleted: {:?}",
-        read.set_cookies()
-    );
-    // A write there starts a new session, in cookies.
+    // The reference is not deleted (a late request must not delete a newer reference the
+    // browser may hold by then); the next write replaces it.
+    assert!(read.set_cookies().is_empty(), "{:?}", read.set_cookies());
     let fresh = empty.send("POST", "/incr", &b.jar.header(now));
     assert_eq!((fresh.status, fresh.body.as_str()), (200, "1"));
+    b.jar.apply(fresh.set_cookies(), now);
+    assert!(
+        b.holds(SESSION) && !b.holds(REFERENCE),
+        "{:?}",
+        fresh.set_cookies()
+    );
 }
 
 pub fn an_expired_session_ends_cleanly_and_its_entry_with_it<F: Frontend>() {
@@ -356,7 +361,13 @@ pub fn a_revoked_stored_session_is_no_session<F: Frontend>() {
         "{:?}",
         read.set_cookies()
     );
-    assert!(store.is_empty(), "the revoked session's entry is removed");
+    assert_eq!(
+        store.len(),
+        1,
+        "the revoked session's entry expires after the grace period"
+    );
+    clock.advance(Duration::from_secs(11));
+    assert!(store.is_empty());
 }
 
 pub fn a_layer_with_a_store_still_revokes_sessions_in_cookies<F: Frontend>() {
@@ -382,6 +393,84 @@ pub fn a_layer_with_a_store_still_revokes_sessions_in_cookies<F: Frontend>() {
         app.send("GET", "/read", &jar.header(clock.now())).body,
         "none"
     );
+}
+
+pub fn sign_out_removes_the_entry_even_when_it_did_not_load<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = Arc::new(FaultyStore::default());
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock);
+    b.send("POST", "/grow");
+    store.fail_loads.store(true, Ordering::SeqCst);
+    assert_eq!(b.send("POST", "/sign-out").status, 200);
+    assert!(
+        store.entries.lock().unwrap().is_empty(),
+        "removed by the reference's key"
+    );
+    assert!(!b.holds(REFERENCE));
+}
+
+pub fn a_sign_out_the_store_cannot_carry_out_is_a_503_and_changes_nothing<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = Arc::new(FaultyStore::default());
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock);
+    b.send("POST", "/grow");
+    let before = b.jar.header(b.clock.now());
+    store.fail_removes.store(true, Ordering::SeqCst);
+    let refused = b.send("POST", "/sign-out");
+    assert_eq!(refused.status, 503);
+    assert!(refused.set_cookies().is_empty());
+    assert_eq!(b.jar.header(b.clock.now()), before);
+    store.fail_removes.store(false, Ordering::SeqCst);
+    assert_eq!(b.send("POST", "/sign-out").status, 200);
+    assert!(store.entries.lock().unwrap().is_empty());
+}
+
+pub fn a_due_reseal_the_store_refuses_still_serves_the_read<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = Arc::new(FaultyStore::default());
+    let mut b = StoredBrowser::<F>::with(store.clone(), clock.clone());
+    b.send("POST", "/grow");
+    // Past half the idle hour: the read is due for a re-seal, whose entry cannot be saved.
+    clock.advance(Duration::from_secs(1900));
+    store.fail_saves.store(true, Ordering::SeqCst);
+    let read = b.send("GET", "/read");
+    assert_eq!((read.status, read.body.as_str()), (200, "1000000"));
+    assert!(read.set_cookies().is_empty(), "{:?}", read.set_cookies());
+    // Once saves work again, the next read re-seals (a new entry, a new reference).
+    store.fail_saves.store(false, Ordering::SeqCst);
+    let read = b.send("GET", "/read");
+    assert_eq!(read.body, "1000000");
+    assert!(
+        read.set_cookies().iter().any(|l| l.starts_with(REFERENCE)),
+        "{:?}",
+        read.set_cookies()
+    );
+}
+
+pub fn two_sessions_at_once_are_refused_and_nothing_is_deleted<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    let store = memory(&clock);
+    let mut alice = StoredBrowser::<F>::with(store.clone(), clock.clone());
+    let mut mallory = StoredBrowser::<F>::with(store.clone(), clock.clone());
+    alice.send("POST", "/incr");
+    mallory.send("POST", "/grow");
+    // Mallory plants her reference beside Alice's cookie (a cookie without __Host-, set from
+    // a sibling domain): neither session is served, nothing is deleted, writes are refused.
+    let now = clock.now();
+    let planted = format!(
+        "{}; {REFERENCE}={}",
+        alice.jar.header(now),
+        mallory.jar.get(REFERENCE, now).unwrap()
+    );
+    let read = alice.app.send("GET", "/read", &planted);
+    assert_eq!((read.status, read.body.as_str()), (200, "none"));
+    assert!(read.set_cookies().is_empty(), "{:?}", read.set_cookies());
+    let write = alice.app.send("POST", "/grow", &planted);
+    assert_eq!(
+        (write.status, write.body.as_str()),
+        (503, "overwrite_refused")
+    );
+    assert_eq!(store.len(), 1, "Mallory's entry is untouched");
 }
 
 pub fn a_server_error_saves_nothing<F: Frontend>() {

@@ -235,7 +235,7 @@ impl<T> Session<T> {
             state.write = Write::Cleared(lines);
             state.revoked = true;
             if let Some(stored) = state.stored.as_mut() {
-                stored.cleared();
+                stored.revoked();
             }
             #[cfg(feature = "metrics")]
             crate::adapters::metrics::revoked();

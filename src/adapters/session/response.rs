@@ -85,6 +85,9 @@ pub(super) fn flush<T: Serialize>(state: &mut State<T>) {
         let Some(metadata) = state.metadata.as_ref().filter(|m| m.reseal_due()) else {
             return;
         };
+        if state.stored.as_ref().is_some_and(|s| s.reseal_refused) {
+            return;
+        }
         #[cfg(feature = "metrics")]
         let reason = metadata.reseal_reason();
         #[cfg(not(feature = "metrics"))]
@@ -94,6 +97,9 @@ pub(super) fn flush<T: Serialize>(state: &mut State<T>) {
         let result = value.as_ref().map(|value| state.seal_session(value, None));
         state.value = value;
         if let Some(Ok(sealed)) = result {
+            if let Some(stored) = state.stored.as_mut() {
+                stored.ops.resealing = true;
+            }
             #[cfg(feature = "metrics")]
             if let Some(reason) = reason {
                 crate::adapters::metrics::resealed(reason);

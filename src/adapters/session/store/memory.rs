@@ -76,18 +76,22 @@ impl MemoryStore {
         self
     }
 
-    /// How many entries the store holds, expired ones not yet dropped included.
+    /// How many live entries the store holds (expired ones not counted).
     ///
     /// # Example
     ///
     /// ```
-    /// assert!(sealed_session::MemoryStore::new(1).is_empty());
+    /// assert_eq!(sealed_session::MemoryStore::new(1).len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.map().len()
+        let now = self.clock.now();
+        self.map()
+            .values()
+            .filter(|(_, deadline)| *deadline > now)
+            .count()
     }
 
-    /// Whether the store holds no entry.
+    /// Whether the store holds no live entry.
     ///
     /// # Example
     ///

@@ -19,13 +19,26 @@
 //!   that hands back another entry, an older version of this one or altered bytes is refused
 //!   like a forged cookie.
 //! * **A missing or expired entry is a clean "no session"** ([`Error::StoreEntryMissing`]):
-//!   the reference cookie is deleted and the request is served as one without a session, never
-//!   a 5xx and never half a session.
+//!   the request is served as one without a session, never a 5xx and never half a session.
+//!   The reference is not deleted: a request that reaches the node late with an old reference
+//!   must not delete the newer one the browser may hold by then; the next write replaces it.
 //! * **Entries are never changed in place**: every change writes a new entry under a new key,
 //!   and the entry it replaces expires after a grace period ([`StoreOptions::grace`]), so a
 //!   request still in flight with the previous reference reads a whole, older session, as it
 //!   would read an older cookie. Sign-out ([`Session::clear`](crate::Session::clear)) removes
-//!   the entry at once: a server-side kill switch for stored sessions.
+//!   the entry the request's reference names at once, loaded or not (and answers 503 if the
+//!   store cannot). Other entries of the same session (written by concurrent requests whose
+//!   responses the browser discarded, or by whoever holds a stolen copy of the reference)
+//!   stay until their own deadline: to refuse every copy, revoke the session id
+//!   ([`Revocation`](crate::Revocation)).
+//! * **What the store holds**: every change, and every due re-seal (idle refresh, key
+//!   rotation), writes a new entry of up to [`StoreOptions::max_entry_bytes`] that lives until
+//!   the session's deadline; the one it replaced goes after the grace period; entries of
+//!   responses a browser discarded (concurrent requests) live to their deadline. Any visitor
+//!   whose session outgrows the cookies costs the store that much: size it (or Redis'
+//!   `maxmemory`) for it. Under `maxmemory-policy noeviction` a full Redis answers saves with
+//!   errors (changes get 503); under an eviction policy users whose entries are evicted are
+//!   signed out (a clean "no session").
 //! * **Concurrent responses behave as with cookies**: every write deletes the form the session
 //!   does not take (its cookies after a spill, the reference after a change that fits), held
 //!   or not, so whatever order a browser applies two responses in, it ends with the session of
@@ -34,7 +47,13 @@
 //!   alone and writes over it are refused ([`Error::OverwriteRefused`] with
 //!   [`Error::StoreUnavailable`]), exactly as for cookies this node cannot read; a change
 //!   whose entry cannot be saved is answered `503 Service Unavailable` with `Retry-After`, and
-//!   the browser keeps the cookies it had.
+//!   the browser keeps the cookies it had. The handler has run by then: a handler whose side
+//!   effects must not be repeated on a retry should not depend on a spilled session write.
+//!   A due re-seal (not asked for by the handler) whose entry cannot be saved is simply not
+//!   sent: the response goes out as the handler made it.
+//! * **Two sessions at once** (a reference and session cookies of another session id, which
+//!   no response of a layer leaves behind, so one was planted) are treated as duplicate chunk
+//!   cookies are: no session, nothing deleted, writes refused.
 //!
 //! Every node must run with the store configured: a node without one does not read reference
 //! cookies (it serves such a request as one without a session).
@@ -59,8 +78,9 @@ pub use redis::RedisStore;
 pub(crate) use write::Stored;
 
 /// The body of the `503 Service Unavailable` (plain text, with `Retry-After:
-/// STORE_FAILURE_RETRY_AFTER`) a layer answers when a change's entry could not be saved: the
-/// change was not written and the browser keeps its cookies.
+/// STORE_FAILURE_RETRY_AFTER`) a layer answers when a change's entry could not be saved, or a
+/// sign-out's entry removed: the change was not written and the browser keeps its cookies.
+/// It replaces the handler's response after the handler ran.
 pub(crate) const STORE_FAILURE_BODY: &str =
     "sealed-session: the session store did not answer; the change was not saved, try again";
 /// The `Retry-After` (seconds) of that answer.
@@ -287,8 +307,8 @@ impl Default for StoreOptions {
 }
 
 impl StoreOptions {
-    /// Checks the bounds: `max_entry_bytes` between 64 and [`MAX_STORED_ENTRY_BYTES`], a
-    /// non-zero `ttl_without_deadline`.
+    /// Checks the bounds: `max_entry_bytes` between 64 and [`MAX_STORED_ENTRY_BYTES`], `grace`
+    /// between 1 s and 1 h, a non-zero `ttl_without_deadline`.
     ///
     /// # Example
     ///
@@ -301,6 +321,11 @@ impl StoreOptions {
         if !(64..=MAX_STORED_ENTRY_BYTES).contains(&self.max_entry_bytes) {
             return Err(crate::error::config(
                 "StoreOptions::max_entry_bytes must be between 64 and 1 MiB",
+            ));
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.grace) {
+            return Err(crate::error::config(
+                "StoreOptions::grace must be between 1 s and 1 h",
             ));
         }
         if self.ttl_without_deadline.is_zero() {

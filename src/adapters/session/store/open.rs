@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use super::write::Stored;
 use super::{SessionStore, StoreKey, StoreOptions};
 use crate::adapters::session::{Revocation, Session, State, Write};
-use crate::{Codec, Error, Metadata, RequestCookies};
+use crate::{ChunkError, Codec, Error, Metadata, RequestCookies};
 
 /// What a reference cookie holds: the entry's key and the first 16 bytes of the SHA-256 of the
 /// entry's text, which binds the reference to exactly one version of one entry.
@@ -85,31 +85,45 @@ impl<T> State<T> {
             Ok(Some(reference)) if reference.metadata.past_deadline() => {}
             Ok(Some(reference)) => {
                 let key = StoreKey::from_bytes(reference.session.0);
-                let inline_newer = self
-                    .metadata
-                    .as_ref()
-                    .is_some_and(|inline| inline.sealed_at() >= reference.metadata.sealed_at());
-                if inline_newer {
-                    stored.lines = codecs.reference.clear(&RequestCookies::new());
-                    stored.ops.retire = Some(key);
-                } else if self.value.is_some() || inline_dead {
-                    // The reference is the session: the session's own cookies go.
-                    if !self.held.is_empty() {
-                        stored.lines = self
-                            .codec
-                            .clear(&RequestCookies::from_header(&self.held_cookies()));
+                // Sign-out removes this entry whatever its load gives.
+                stored.source = Some(key);
+                match &self.metadata {
+                    // Two sessions at once: no response of this layer leaves that (every write
+                    // deletes the other form), so one was planted. As for duplicate chunk
+                    // cookies: no session, nothing deleted, writes refused.
+                    Some(inline) if inline.session_id() != reference.metadata.session_id() => {
+                        self.value = None;
+                        self.metadata = None;
+                        self.open_error = Some(Error::Chunks(ChunkError::Duplicate { index: 0 }));
+                        stored.keep_reference = true;
                     }
-                    self.value = None;
-                    self.metadata = None;
-                    self.open_error = None;
-                    stored.to_load = Some((key, reference.session.1, reference.metadata));
+                    Some(inline) if inline.sealed_at() >= reference.metadata.sealed_at() => {
+                        stored.lines = codecs.reference.clear(&RequestCookies::new());
+                        stored.ops.retire = stored.source.take();
+                    }
+                    _ if self.value.is_some() || inline_dead => {
+                        // The reference is the session: the session's own cookies go.
+                        if !self.held.is_empty() {
+                            stored.lines = self
+                                .codec
+                                .clear(&RequestCookies::from_header(&self.held_cookies()));
+                        }
+                        self.value = None;
+                        self.metadata = None;
+                        self.open_error = None;
+                        stored.to_load = Some((key, reference.session.1, reference.metadata));
+                    }
+                    // The session's cookies did not open here but may elsewhere: they stand,
+                    // and writes over them stay refused.
+                    _ => stored.keep_reference = true,
                 }
-                // Otherwise the session's cookies did not open here but may elsewhere: they
-                // stand, and writes over them stay refused.
             }
             Err(e) => {
                 if e.cookies_are_dead() {
                     stored.lines = codecs.reference.clear(&RequestCookies::new());
+                } else {
+                    // Another node may read it: no write of this one deletes it.
+                    stored.keep_reference = true;
                 }
                 if self.value.is_none() && inline_dead && self.open_error.is_none() {
                     self.open_error = Some(e);
@@ -160,13 +174,17 @@ impl<T: DeserializeOwned + 'static> Session<T> {
                 Ok(value) => {
                     state.value = Some(value);
                     state.metadata = Some(metadata);
-                    if let Some(stored) = state.stored.as_mut() {
-                        stored.source = Some(key);
-                    }
+                }
+                // Gone (expired, signed out, lost): no session. The reference is not deleted: a
+                // request that arrives late with an old reference must not delete the newer
+                // one the browser may hold by now; a write replaces it anyway.
+                Err(Error::StoreEntryMissing) => {
+                    state.write = Write::Cleared(Vec::new());
+                    state.open_error = Some(Error::StoreEntryMissing);
                 }
                 Err(e) => {
                     if e.cookies_are_dead() {
-                        // No node will find this entry: the reference goes, as a dead cookie would.
+                        // Altered or swapped: no node will open it, the reference goes.
                         let mut lines = codecs.reference.clear(&RequestCookies::new());
                         if let Some(stored) = state.stored.as_mut() {
                             lines.append(&mut stored.lines);
@@ -191,6 +209,14 @@ fn open_entry<T: DeserializeOwned>(
     reference: &Metadata,
     now: SystemTime,
 ) -> Result<T, Error> {
+    // Bounded before anything is computed over it (a store could hand back anything).
+    let budget = codecs.entry.max_total_bytes();
+    if entry.len() > budget {
+        return Err(Error::TooLarge {
+            needed: entry.len(),
+            budget,
+        });
+    }
     // Another entry, or another version of this one, is as good as forged.
     if !bool::from(entry_digest(entry).ct_eq(digest)) {
         return Err(Error::Authentication);

@@ -7,7 +7,7 @@ use redis::aio::MultiplexedConnection;
 
 use super::{SessionStore, StoreError, StoreFuture, StoreKey};
 
-/// Session entries in Redis: `SET key entry PX ttl`, `GET`, `PEXPIRE key ms LT` and `DEL`,
+/// Session entries in Redis: `SET key entry PX ttl NX`, `GET`, `PEXPIRE key ms LT` and `DEL`,
 /// under `<prefix><key in hex>`. Needs Redis 7.0 or later (`PEXPIRE ... LT`).
 ///
 /// One multiplexed connection serves every request; it is opened at the first call, and
@@ -155,12 +155,19 @@ impl SessionStore for RedisStore {
 
     fn save<'a>(&'a self, key: &'a StoreKey, entry: &'a str, ttl: Duration) -> StoreFuture<'a, ()> {
         let mut command = redis::cmd("SET");
+        // NX: entries are never overwritten (a fresh random key each), and Redis enforces it.
         command
             .arg(self.name(key))
             .arg(entry)
             .arg("PX")
-            .arg(millis(ttl));
-        Box::pin(self.run(command))
+            .arg(millis(ttl))
+            .arg("NX");
+        Box::pin(async move {
+            match self.run::<Option<String>>(command).await? {
+                Some(_) => Ok(()),
+                None => Err(StoreError::new("redis: an entry with this key exists")),
+            }
+        })
     }
 
     fn expire<'a>(&'a self, key: &'a StoreKey, ttl: Duration) -> StoreFuture<'a, ()> {

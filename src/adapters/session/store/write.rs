@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::StoreKey;
 use super::open::{StoreCodecs, entry_digest};
-use crate::adapters::session::{LayerPolicy, Session, State, response};
+use crate::adapters::session::{LayerPolicy, Session, State, Write, response};
 use crate::{Error, Lifetime, Metadata, RequestCookies, SealedCookies};
 
 /// A request's part in the store (layers with a store only).
@@ -17,8 +17,15 @@ pub(crate) struct Stored<T> {
     /// The request's reference, opened, until the layer loads its entry: key, digest,
     /// metadata.
     pub(in crate::adapters::session) to_load: Option<(StoreKey, [u8; 16], Metadata)>,
-    /// The entry the session's value was loaded from.
+    /// The entry the request's reference names (whether or not it loaded): a change retires
+    /// it, a sign-out removes it.
     pub(in crate::adapters::session) source: Option<StoreKey>,
+    /// The request's reference cookie did not open here but may elsewhere (or conflicts with
+    /// the session's cookies): no write of this request deletes it.
+    pub(in crate::adapters::session) keep_reference: bool,
+    /// A due re-seal's entry could not be saved: nothing is written for the session, and no
+    /// further re-seal is tried in this request.
+    pub(in crate::adapters::session) reseal_refused: bool,
     /// Deletions of the form the session left (its cookies after a spill, the reference after
     /// a change that fits the cookies again, or the loser of a conflict).
     pub(in crate::adapters::session) lines: Vec<String>,
@@ -34,6 +41,9 @@ pub(crate) struct PendingStoreOps {
     pub(in crate::adapters::session) retire: Option<StoreKey>,
     /// An entry signed out: removed now.
     remove: Option<StoreKey>,
+    /// `save` comes from a due re-seal, not from the handler: if it fails, the response goes
+    /// out without the session's cookies instead of as a 503.
+    pub(in crate::adapters::session) resealing: bool,
 }
 
 impl<T> Stored<T> {
@@ -42,6 +52,8 @@ impl<T> Stored<T> {
             codecs,
             to_load: None,
             source: None,
+            keep_reference: false,
+            reseal_refused: false,
             lines: Vec::new(),
             ops: PendingStoreOps::default(),
         }
@@ -51,7 +63,10 @@ impl<T> Stored<T> {
     /// whether or not the request carried one: concurrent responses (one spilled, one not)
     /// then leave the browser with one form of the session, the last applied, as with cookies.
     fn reference_deletion(&self) -> Vec<String> {
-        self.codecs.reference.clear(&RequestCookies::new())
+        match self.keep_reference {
+            true => Vec::new(),
+            false => self.codecs.reference.clear(&RequestCookies::new()),
+        }
     }
 
     /// A change that fits the cookies: the reference goes, the entry expires after the grace.
@@ -61,9 +76,18 @@ impl<T> Stored<T> {
         self.ops.retire = self.source.or(self.ops.retire);
     }
 
-    /// Sign-out: the reference goes and the entry is removed now.
+    /// A revoked session: the reference goes and the entry expires after the grace period (the
+    /// hook refuses the session everywhere anyway, so a store that fails this is no error).
+    pub(in crate::adapters::session) fn revoked(&mut self) {
+        self.cleared();
+        self.ops.retire = self.ops.remove.take();
+    }
+
+    /// Sign-out: the reference goes (even one this node cannot read: the user asked) and the
+    /// entry is removed now.
     pub(in crate::adapters::session) fn cleared(&mut self) {
         self.ops.save = None;
+        self.keep_reference = false;
         self.lines = self.reference_deletion();
         self.ops.remove = self.source.take();
     }
@@ -162,15 +186,31 @@ impl<T: Serialize> Session<T> {
         if let Some((key, entry, ttl)) = &ops.save {
             let saved = codecs.store.save(key, entry, *ttl).await;
             report("save", saved.is_ok());
-            saved?;
+            if let Err(e) = saved {
+                if !ops.resealing {
+                    return Err(e.into());
+                }
+                // A re-seal nobody asked for: the request's cookies stay valid, so the
+                // response goes out as the handler made it, without them.
+                let mut state = self.lock();
+                state.write = Write::Nothing;
+                if let Some(stored) = state.stored.as_mut() {
+                    stored.lines.clear();
+                    stored.reseal_refused = true;
+                }
+                return Ok(());
+            }
+        }
+        if let Some(key) = &ops.remove {
+            // A sign-out the store did not carry out would leave the session in it: 503, so
+            // the user can try again, rather than a sign-out that is not one.
+            let removed = codecs.store.remove(key).await;
+            report("remove", removed.is_ok());
+            removed?;
         }
         if let Some(key) = &ops.retire {
             let expired = codecs.store.expire(key, codecs.options.grace).await;
             report("expire", expired.is_ok());
-        }
-        if let Some(key) = &ops.remove {
-            let removed = codecs.store.remove(key).await;
-            report("remove", removed.is_ok());
         }
         Ok(())
     }
