@@ -17,6 +17,10 @@ pub mod cross_site;
 pub use cross_site::*;
 pub mod store;
 pub use store::*;
+pub mod store_kit;
+pub use store_kit::*;
+pub mod store_sequences;
+pub use store_sequences::*;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 #[cfg(feature = "metrics")]
