@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{at, now, ring};
-use sealed_session::{Codec, Error, Mode, RandomSource, RequestCookies};
+use sealed_session::{Codec, CookieAttributes, Error, Mode, RandomSource, RequestCookies, SameSite};
 
 /// Counts the draws; each fills with a fixed pattern.
 #[derive(Default)]
@@ -38,4 +38,39 @@ fn a_signed_reseal_draws_no_randomness() {
         .seal(&2, Some(first.metadata()), &RequestCookies::new(), at(10))
         .unwrap();
     assert_eq!(random.0.load(Ordering::Relaxed), 1, "nothing to draw");
+}
+
+/// Kills `src/codec/mod.rs` `Codec::purpose -> &str` replaced with `""` and with `"xyzzy"`
+/// (line 173), `Codec::attributes` replaced with a leaked default (line 187) and `Codec::mode`
+/// with `Default::default()` (line 201): the getters' doctests are not in the selection, and
+/// the doctests of `attributes` and `mode` ask for the defaults, which those mutants return.
+#[test]
+fn the_getters_return_what_was_configured() {
+    let attrs = CookieAttributes::default()
+        .same_site(Some(SameSite::Strict))
+        .http_only(false);
+    assert_ne!(attrs, CookieAttributes::default());
+    let codec: Codec<u8> = Codec::builder(ring())
+        .purpose("shop")
+        .mode(Mode::Signed)
+        .attributes(attrs.clone())
+        .build()
+        .unwrap();
+    assert_eq!(codec.purpose(), "shop");
+    assert_eq!(codec.attributes(), &attrs);
+    assert_eq!(codec.mode(), Mode::Signed);
+}
+
+/// Kills `src/codec/mod.rs` `Codec::sealing_schema_version -> u32` replaced with `0` and with
+/// `1` (line 356): only its doctest asked, and doctests are not in the selection.
+#[test]
+fn the_sealing_schema_version_follows_the_scheduled_switch() {
+    let codec: Codec<u32> = Codec::builder(ring())
+        .schema_version(3)
+        .open_older_schema(2, |old: u32| old)
+        .seal_older_schema_until(2, at(60), |new: &u32| *new)
+        .build()
+        .unwrap();
+    assert_eq!(codec.sealing_schema_version(now()), 2);
+    assert_eq!(codec.sealing_schema_version(at(60)), 3);
 }
