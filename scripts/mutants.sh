@@ -10,11 +10,13 @@
 #   scripts/mutants.sh survivors       rerun every mutant a quick piece missed under the full
 #                                      test selection of .cargo/mutants.toml
 #   scripts/mutants.sh recheck         the same under the quick selection (after new tests)
+#   scripts/mutants.sh gated           the mutants of core code compiled only for the adapters,
+#                                      with the axum feature and the axum layer's tests
 #   scripts/mutants.sh report          counts per file and the list of survivors
 #
 # Environment: QUICK=1 (default) tests each mutant first with a faster selection (no
 # tests/tamper.rs, no slow known-answer loops) and reruns only what that misses with the full
-# selection; QUICK=0 uses the full selection throughout. PER=N mutants per piece (default 10).
+# selection; QUICK=0 uses the full selection throughout. PER=N mutants per piece (default 20; changing it reruns everything, the pieces being named k-of-n).
 # WRAP="nice -n 19" prefixes every cargo-mutants call (e.g. with a lock of a shared machine).
 # MUTANTS_OUT (default target/mutants-out) keeps every piece's mutants.out. EXCLUDE_RE (a
 # regex over mutant names) leaves out of `survivors` those already shown equivalent.
@@ -24,7 +26,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${MUTANTS_TARGET_DIR:-$PWD/target/mutants}"
 OUT="${MUTANTS_OUT:-$PWD/target/mutants-out}"
 QUICK="${QUICK:-1}"
-PER="${PER:-10}"
+PER="${PER:-20}"
 read -r -a WRAP <<<"${WRAP:-nice -n 19}"
 mkdir -p "$OUT"
 
@@ -57,7 +59,10 @@ fi
 QUICK_TESTS=(--lib --test vectors --test keyring --test keyring_replace --test chunking
   --test expiry --test tokens --test cookies --test errors --test schema --test v1_upgrade
   --test resource_bounds --test roundtrip_props --test secrets --test concurrent_responses)
-QUICK_TESTS+=($(ls tests/mutant_kills_*.rs 2>/dev/null | sed 's|^tests/\(.*\)\.rs$|--test \1|'))
+# The tests written to kill survivors (tests/mutant_kills_*.rs; also in .cargo/mutants.toml).
+for t in tests/mutant_kills_*.rs; do
+  [ -e "$t" ] && t="${t#tests/}" && QUICK_TESTS+=(--test "${t%.rs}")
+done
 
 # src/reload/ is compiled only with the `reload` feature: its mutants are built with it and
 # also run tests/reload_watch.rs (without the feature each of them would pass untested).
@@ -101,6 +106,14 @@ run_file() {
     "${WRAP[@]}" cargo mutants "${args[@]}" || [ $? -le 3 ]
   done
 }
+
+# Core code compiled only for the adapters (`#[cfg(any(feature = "axum", feature = "actix"))]`
+# in src/codec/): a default build leaves it out, so the quick and full selections pass each of
+# its mutants untested. `gated` runs them with the `axum` feature and the axum layer's tests;
+# its directory counts as a full run (scripts/mutants_report.py).
+GATED_FILES=(src/codec/sealing.rs src/codec/tokens.rs src/codec/mod.rs)
+GATED_RE="(Pending<'_>::metadata|Codec<T>::seal_entry|Codec<T>::for_store_entries) "
+GATED_TESTS=(--lib --test layer_axum --test adapter_axum --test adapter_session)
 
 check_files() {
   local missing
@@ -149,6 +162,15 @@ case "${1:-run}" in
       case "$file" in src/crypto*) ;; *) args+=("${QUICK_SKIPS[@]}") ;; esac
       "${WRAP[@]}" cargo mutants "${args[@]}" </dev/null || [ $? -le 3 ]
     done
+    ;;
+  gated)
+    dir="$OUT/full-gated"
+    args=(--no-config -F "$GATED_RE" --features=axum -j 1 --baseline skip --timeout 400
+      --build-timeout 900 --no-shuffle -o "$dir")
+    for f in "${GATED_FILES[@]}"; do args+=(-f "$f"); done
+    for a in "${GATED_TESTS[@]}"; do args+=("--cargo-arg=$a"); done
+    echo "== core code built only for the adapters ($(date -u +%H:%M:%S))"
+    "${WRAP[@]}" cargo mutants "${args[@]}" </dev/null || [ $? -le 3 ]
     ;;
   report)
     python3 scripts/mutants_report.py "$OUT"
