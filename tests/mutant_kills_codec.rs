@@ -74,3 +74,30 @@ fn the_sealing_schema_version_follows_the_scheduled_switch() {
     assert_eq!(codec.sealing_schema_version(now()), 2);
     assert_eq!(codec.sealing_schema_version(at(60)), 3);
 }
+
+/// A value whose serialization always fails.
+struct Unserializable;
+
+impl serde::Serialize for Unserializable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("refused"))
+    }
+}
+
+/// Kills `src/codec/schema.rs` `serialized_size -> Result<usize, Error>` replaced with `Ok(0)`
+/// and with `Ok(1)` (line 158). The size is otherwise only the envelope's capacity, but its
+/// failure is what stops a seal before it draws the session id and nonce: the mutants draw,
+/// then fail with the same error when the value is serialized.
+#[test]
+fn a_value_that_cannot_be_serialized_fails_before_any_draw() {
+    let random = Arc::new(CountedRandom::default());
+    let codec: Codec<Unserializable> = Codec::builder(ring())
+        .random_source(random.clone())
+        .build()
+        .unwrap();
+    let err = codec
+        .seal(&Unserializable, None, &RequestCookies::new(), now())
+        .unwrap_err();
+    assert!(matches!(err, Error::Serialization { .. }), "{err:?}");
+    assert_eq!(random.0.load(Ordering::Relaxed), 0);
+}
