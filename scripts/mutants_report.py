@@ -7,6 +7,10 @@ run (the quick selection again, after new tests) or a `full-*` run (the full sel
 selection might still catch it). A timeout counts as detected (the tests did not pass); the
 table shows timeouts apart so the reader can judge.
 
+A survivor named in scripts/mutants_equivalent.txt (one mutant name a line, as `cargo mutants
+--list` prints it; MUTANTS.md gives each one's reason) is counted as equivalent, and
+`--missed-quick` leaves it out, so `recheck` and `survivors` do not run it again.
+
   mutants_report.py OUT                 table per file, totals, then every survivor
   mutants_report.py OUT --missed-quick  FILE<TAB>REGEX per file of what quick pieces missed
 """
@@ -54,6 +58,15 @@ def outcomes(out):
     return final
 
 
+def equivalent():
+    """The mutant names scripts/mutants_equivalent.txt declares equivalent."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mutants_equivalent.txt")
+    if not os.path.exists(path):
+        return set()
+    with open(path) as f:
+        return {l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")}
+
+
 def listed():
     """Every mutant of the configuration, as cargo mutants --list names them."""
     names = subprocess.run(
@@ -65,17 +78,20 @@ def listed():
 def main():
     out = sys.argv[1]
     latest = outcomes(out)
+    equiv = equivalent()
     if "--missed-quick" in sys.argv[2:]:
         by_file = {}
         for name, (file, kind, full) in latest.items():
-            if kind == "missed" and not full:
+            if kind == "missed" and not full and name not in equiv:
                 by_file.setdefault(file, []).append(name)
         for file, names in by_file.items():
             print(f"{file}\t^({'|'.join(escape(n) for n in names)})$")
         return
     final = {}
     for name, (file, kind, full) in latest.items():
-        if kind == "missed" and not full:
+        if kind == "missed" and name in equiv:
+            kind = "equivalent"  # shown so in MUTANTS.md, whichever selection missed it
+        elif kind == "missed" and not full:
             kind = "missed-quick"  # not yet rerun under the full selection
         final[name] = (file, kind)
     all_names = listed()
@@ -83,15 +99,17 @@ def main():
     for name in all_names:
         file = name.split(":", 1)[0]
         row = per.setdefault(file, dict.fromkeys(
-            ["mutants", "caught", "timeout", "missed", "missed-quick", "unviable", "not run"], 0))
+            ["mutants", "caught", "timeout", "equivalent", "missed", "missed-quick", "unviable",
+             "not run"], 0))
         row["mutants"] += 1
         row[final[name][1] if name in final else "not run"] += 1
-    cols = ["mutants", "caught", "timeout", "missed", "missed-quick", "unviable", "not run"]
+    cols = ["mutants", "caught", "timeout", "equivalent", "missed", "missed-quick", "unviable",
+            "not run"]
     print("| file | " + " | ".join(cols) + " | caught of viable |")
     print("|" + "---|" * (len(cols) + 2))
     tot = dict.fromkeys(cols, 0)
     def score(r):
-        viable = r["caught"] + r["timeout"] + r["missed"] + r["missed-quick"]
+        viable = r["caught"] + r["timeout"] + r["equivalent"] + r["missed"] + r["missed-quick"]
         return f"{100 * (r['caught'] + r['timeout']) / viable:.1f}%" if viable else "-"
     for file in sorted(per):
         r = per[file]
@@ -102,7 +120,7 @@ def main():
     print()
     print("Survivors:")
     for name in all_names:
-        if name in final and final[name][1].startswith("missed"):
+        if name in final and final[name][1] in ("equivalent", "missed", "missed-quick"):
             print(f"- {final[name][1]}: {name}")
 
 
