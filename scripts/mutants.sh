@@ -58,7 +58,8 @@ fi
 # two known-answer loops over the pure-Rust XAES (8 s), which only src/crypto* need.
 QUICK_TESTS=(--lib --test vectors --test keyring --test keyring_replace --test chunking
   --test expiry --test tokens --test cookies --test errors --test schema --test v1_upgrade
-  --test resource_bounds --test roundtrip_props --test secrets --test concurrent_responses)
+  --test resource_bounds --test roundtrip_props --test secrets --test concurrent_responses
+  --test freed_memory)
 # The tests written to kill survivors (tests/mutant_kills_*.rs; also in .cargo/mutants.toml).
 for t in tests/mutant_kills_*.rs; do
   [ -e "$t" ] && t="${t#tests/}" && QUICK_TESTS+=(--test "${t%.rs}")
