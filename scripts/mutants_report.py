@@ -7,6 +7,8 @@ run (the quick selection again, after new tests) or a `full-*` run (the full sel
 selection might still catch it). A timeout counts as detected (the tests did not pass); the
 table shows timeouts apart so the reader can judge.
 
+A survivor named in scripts/mutants_not_built.txt is in code this platform never compiles
+(`#[cfg(not(unix))]`): it is counted as `not built`, with the unviable ones, out of the viable.
 A survivor named in scripts/mutants_equivalent.txt (one mutant name a line, as `cargo mutants
 --list` prints it; MUTANTS.md gives each one's reason) is counted as equivalent, and
 `--missed-quick` leaves it out, so `recheck` and `survivors` do not run it again.
@@ -58,9 +60,9 @@ def outcomes(out):
     return final
 
 
-def equivalent():
-    """The mutant names scripts/mutants_equivalent.txt declares equivalent."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mutants_equivalent.txt")
+def equivalent(list_name="mutants_equivalent.txt"):
+    """The mutant names a list beside this script declares (equivalent, or not built)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), list_name)
     if not os.path.exists(path):
         return set()
     with open(path) as f:
@@ -78,7 +80,8 @@ def listed():
 def main():
     out = sys.argv[1]
     latest = outcomes(out)
-    equiv = equivalent()
+    equiv = equivalent() | equivalent("mutants_not_built.txt")
+    not_built = equivalent("mutants_not_built.txt")
     if "--missed-quick" in sys.argv[2:]:
         by_file = {}
         for name, (file, kind, full) in latest.items():
@@ -89,7 +92,9 @@ def main():
         return
     final = {}
     for name, (file, kind, full) in latest.items():
-        if kind == "missed" and name in equiv:
+        if kind == "missed" and name in not_built:
+            kind = "not built"  # never compiled on this platform: no test can run it
+        elif kind == "missed" and name in equiv:
             kind = "equivalent"  # shown so in MUTANTS.md, whichever selection missed it
         elif kind == "missed" and not full:
             kind = "missed-quick"  # not yet rerun under the full selection
@@ -100,11 +105,11 @@ def main():
         file = name.split(":", 1)[0]
         row = per.setdefault(file, dict.fromkeys(
             ["mutants", "caught", "timeout", "equivalent", "missed", "missed-quick", "unviable",
-             "not run"], 0))
+             "not built", "not run"], 0))
         row["mutants"] += 1
         row[final[name][1] if name in final else "not run"] += 1
     cols = ["mutants", "caught", "timeout", "equivalent", "missed", "missed-quick", "unviable",
-            "not run"]
+            "not built", "not run"]
     print("| file | " + " | ".join(cols) + " | caught of viable |")
     print("|" + "---|" * (len(cols) + 2))
     tot = dict.fromkeys(cols, 0)
