@@ -1,7 +1,9 @@
 //! Tests that kill mutants of `src/inspect.rs` the rest of the suite let live (MUTANTS.md,
 //! "Killed by a new test"): the size bound of inspection, at and past it.
 
-use sealed_session::{Error, Inspection, MAX_TOTAL_BYTES, RequestCookies};
+use sealed_session::{
+    Codec, Error, Inspection, Key, KeyId, Keyring, MAX_TOTAL_BYTES, Mode, RequestCookies,
+};
 
 fn too_large<T: std::fmt::Debug>(result: Result<T, Error>, needed: usize) -> bool {
     matches!(result, Err(Error::TooLarge { needed: n, budget: MAX_TOTAL_BYTES }) if n == needed)
@@ -33,4 +35,35 @@ fn tokens_up_to_the_budget_are_inspected_and_beyond_are_too_large() {
     }
     let far = MAX_TOTAL_BYTES + 100;
     assert!(too_large(Inspection::of_token(&"A".repeat(far)), far));
+}
+
+/// Kills `Inspection::format_version -> u8` replaced with `0` and `1` (line 131),
+/// `Inspection::mode` replaced with `Default::default()` (line 147) and
+/// `Inspection::chunk_count -> usize` replaced with `0` and `1` (line 179): only their
+/// doctests asked, and those ask for the encrypted mode, the default.
+#[test]
+fn an_inspection_reports_the_version_mode_key_and_chunks() {
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+    let keyring = Keyring::new([Key::new(KeyId::new(0x2a), [0x11; 32])]).unwrap();
+    let codec: Codec<Vec<u8>> = Codec::builder(keyring)
+        .mode(Mode::Signed)
+        .build()
+        .unwrap();
+    let sealed = codec
+        .seal(&vec![7; 3_500], None, &RequestCookies::new(), now)
+        .unwrap();
+    assert_eq!(sealed.chunk_count(), 2);
+    let pairs: Vec<&str> = sealed.headers()[..2]
+        .iter()
+        .map(|l| l.split(';').next().unwrap())
+        .collect();
+    let header = pairs.join("; ");
+    let facts = Inspection::of_cookies(&RequestCookies::from_header(&header), codec.cookie_name())
+        .unwrap()
+        .unwrap();
+    assert_eq!(facts.format_version(), 2);
+    assert_eq!(facts.mode(), Mode::Signed);
+    assert_eq!(facts.key_id(), KeyId::new(0x2a));
+    assert_eq!(facts.chunk_count(), 2);
+    assert_eq!(facts.cookie_bytes(), sealed.cookie_header_bytes());
 }
