@@ -40,13 +40,15 @@ fn tokens_up_to_the_budget_are_inspected_and_beyond_are_too_large() {
 /// Kills `Inspection::format_version -> u8` replaced with `0` and `1` (line 131),
 /// `Inspection::mode` replaced with `Default::default()` (line 147) and
 /// `Inspection::chunk_count -> usize` replaced with `0` and `1` (line 179): only their
-/// doctests asked, and those ask for the encrypted mode, the default.
+/// doctests asked, and those ask for the encrypted mode, the default. Also
+/// `Inspection::envelope_len -> usize` replaced with `0` and `1` (line 195).
 #[test]
 fn an_inspection_reports_the_version_mode_key_and_chunks() {
     let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
     let keyring = Keyring::new([Key::new(KeyId::new(0x2a), [0x11; 32])]).unwrap();
     let codec: Codec<Vec<u8>> = Codec::builder(keyring)
         .mode(Mode::Signed)
+        .purpose("inspect")
         .build()
         .unwrap();
     let sealed = codec
@@ -66,4 +68,9 @@ fn an_inspection_reports_the_version_mode_key_and_chunks() {
     assert_eq!(facts.key_id(), KeyId::new(0x2a));
     assert_eq!(facts.chunk_count(), 2);
     assert_eq!(facts.cookie_bytes(), sealed.cookie_header_bytes());
+    let token = codec.seal_token(&vec![7; 100], None, now).unwrap();
+    let facts = Inspection::of_token(&token).unwrap();
+    // base64url without padding: 6 bits a character.
+    assert_eq!(facts.envelope_len(), token.len() * 6 / 8);
+    assert!(facts.envelope_len() > 100);
 }
