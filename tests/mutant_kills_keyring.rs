@@ -23,3 +23,21 @@ fn key_ids_hash_by_their_value() {
     7u32.hash(&mut bare);
     assert_eq!(hash_of(KeyId::new(7)), bare.finish());
 }
+
+/// Kills `<impl Display for KeyState>::fmt` replaced with `Ok(Default::default())`
+/// (src/keyring/schedule.rs:38): the CLI prints these words, and its tests are not in the
+/// core's selection.
+#[test]
+fn key_states_display_as_words() {
+    use sealed_session::KeyState;
+    let shown: Vec<String> = [
+        KeyState::Primary,
+        KeyState::Pending,
+        KeyState::Previous,
+        KeyState::Retired,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    assert_eq!(shown, ["primary", "pending", "previous", "retired"]);
+}
