@@ -25,8 +25,7 @@ fn key_ids_hash_by_their_value() {
 }
 
 /// Kills `<impl Display for KeyState>::fmt` replaced with `Ok(Default::default())`
-/// (src/keyring/schedule.rs:38): the CLI prints these words, and its tests are not in the
-/// core's selection.
+/// (src/keyring/schedule.rs:38): no test of the selection printed a state.
 #[test]
 fn key_states_display_as_words() {
     use sealed_session::KeyState;
