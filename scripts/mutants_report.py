@@ -122,6 +122,18 @@ def main():
             tot[c] += r[c]
         print(f"| {file} | " + " | ".join(str(r[c]) for c in cols) + f" | {score(r)} |")
     print("| **total** | " + " | ".join(str(tot[c]) for c in cols) + f" | {score(tot)} |")
+    # Time: every mutant tested in every run (quick, recheck, full), build and test phases.
+    secs, n = 0.0, 0
+    for d in os.listdir(out):
+        path = os.path.join(out, d, "mutants.out", "outcomes.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                for o in json.load(f)["outcomes"]:
+                    if isinstance(o["scenario"], dict) and "Mutant" in o["scenario"]:
+                        secs += sum(p.get("duration", 0) for p in o.get("phase_results", []))
+                        n += 1
+    if n:
+        print(f"\n{n} mutant runs, {secs / n:.1f} s each on average (build and test)")
     print()
     print("Survivors:")
     for name in all_names:
