@@ -40,3 +40,31 @@ fn key_states_display_as_words() {
     .collect();
     assert_eq!(shown, ["primary", "pending", "previous", "retired"]);
 }
+
+/// Kills the five mutants of `MAX_KEYRING_TEXT_LEN = HEADER.len() + MAX_KEYS * (1 + 8 + 1 +
+/// SECRET_CHARS + 2 * 15)` (src/keyring/text.rs:51) that make it larger: the longest keyring
+/// (16 keys, both dates of 12 digits) is 1,332 characters, and one character more is refused
+/// before parsing (trailing newlines and blanks are trimmed first, so the extra one is an `x`).
+/// Only a doctest pinned the number.
+#[test]
+fn the_longest_keyring_text_is_1332_characters_and_no_more_is_read() {
+    use sealed_session::{Error, Key, Keyring, MAX_KEYRING_TEXT_LEN, MAX_KEYS};
+    use std::time::{Duration, UNIX_EPOCH};
+    assert_eq!(MAX_KEYRING_TEXT_LEN, 1332);
+    let keys = (0..MAX_KEYS as u32).map(|i| {
+        Key::new(KeyId::new(i), [7; 32])
+            .with_not_before(UNIX_EPOCH + Duration::from_secs(100_000_000_000 + u64::from(i)))
+            .with_not_after(UNIX_EPOCH + Duration::from_secs(200_000_000_000))
+    });
+    let text = Keyring::new(keys).unwrap().to_text();
+    assert_eq!(text.len(), 1332);
+    assert!(Keyring::from_text(&text).is_ok());
+    let longer = format!("{}x", &*text);
+    assert_eq!(
+        Keyring::from_text(&longer).unwrap_err(),
+        Error::InvalidKeyring {
+            entry: 0,
+            reason: "text is longer than 16 keys can be"
+        }
+    );
+}
