@@ -68,3 +68,25 @@ fn the_longest_keyring_text_is_1332_characters_and_no_more_is_read() {
         }
     );
 }
+
+/// Kills `||` to `&&` at column 37 of `parse_unix`'s first check (src/keyring/text.rs:68):
+/// `s.len() > 12 && !digits` lets a short date with a sign through to `u64::from_str`, which
+/// takes a leading `+`. Dates are canonical decimal only.
+#[test]
+fn a_date_with_a_plus_sign_is_refused() {
+    use sealed_session::{Error, Key, Keyring};
+    use std::time::{Duration, UNIX_EPOCH};
+    let key = Key::new(KeyId::new(1), [7; 32])
+        .with_not_before(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+    let text = Keyring::new([key]).unwrap().to_text();
+    assert!(text.contains(".nb1800000000"), "{}", &*text);
+    assert!(Keyring::from_text(&text).is_ok());
+    let signed = text.replace(".nb1800000000", ".nb+1800000000");
+    assert!(matches!(
+        Keyring::from_text(&signed).unwrap_err(),
+        Error::InvalidKeyring {
+            reason: "a date is not canonical decimal Unix seconds",
+            ..
+        }
+    ));
+}

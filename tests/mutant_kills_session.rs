@@ -26,3 +26,16 @@ fn session_ids_equal_and_hash_by_all_their_bytes() {
     }
     assert_eq!(hash(&a), hash(&SessionId::from_bytes([1; 16])));
 }
+
+/// Kills `Metadata::reseal_due -> bool` replaced with `true` (line 362): a value just sealed
+/// is not due for a re-seal (only the doctest asked).
+#[test]
+fn a_fresh_seal_is_not_due_for_a_reseal() {
+    use sealed_session::{Codec, Key, KeyId, Keyring, RequestCookies};
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+    let keyring = Keyring::new([Key::new(KeyId::new(1), [0x11; 32])]).unwrap();
+    let codec: Codec<u32> = Codec::builder(keyring).build().unwrap();
+    let sealed = codec.seal(&7, None, &RequestCookies::new(), now).unwrap();
+    assert!(!sealed.metadata().reseal_due());
+    assert_eq!(sealed.metadata().reseal_reason(), None);
+}
