@@ -15,6 +15,8 @@ A survivor named in scripts/mutants_equivalent.txt (one mutant name a line, as `
 
   mutants_report.py OUT                 table per file, totals, then every survivor
   mutants_report.py OUT --missed-quick  FILE<TAB>REGEX per file of what quick pieces missed
+  mutants_report.py OUT --killed        mutants missed by one run and caught (or found
+                                        unviable) by a later one, with their history
 """
 import json
 import os
@@ -77,8 +79,33 @@ def listed():
     return [n for n in names if n.strip()]
 
 
+def killed(out):
+    """Mutants a run missed and a later run caught: the new tests' kills (MUTANTS.md)."""
+    runs = []
+    for d in os.listdir(out):
+        path = os.path.join(out, d, "mutants.out", "outcomes.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                data = json.load(f)
+            runs.append((data.get("start_time") or "", d, data))
+    history = {}
+    for _, d, data in sorted(runs, key=lambda r: r[0]):
+        for o in data["outcomes"]:
+            m = o["scenario"]
+            if isinstance(m, dict) and "Mutant" in m:
+                kind = KIND.get(o["summary"], o["summary"])
+                history.setdefault(m["Mutant"]["name"], []).append(f"{kind} ({d})")
+    for name in sorted(history):
+        h = history[name]
+        if any(k.startswith("missed") for k in h) and not h[-1].startswith("missed"):
+            print(f"- {name}: " + " -> ".join(h))
+
+
 def main():
     out = sys.argv[1]
+    if "--killed" in sys.argv[2:]:
+        killed(out)
+        return
     latest = outcomes(out)
     equiv = equivalent() | equivalent("mutants_not_built.txt")
     not_built = equivalent("mutants_not_built.txt")
