@@ -90,3 +90,24 @@ fn a_date_with_a_plus_sign_is_refused() {
         }
     ));
 }
+
+/// Kills `>` to `>=` in `s.len() > 1 && s.starts_with('0')` (src/keyring/text.rs:71): `0` is
+/// the canonical decimal of the epoch, not a leading zero; `00` is refused.
+#[test]
+fn a_date_of_zero_is_canonical() {
+    use sealed_session::{Error, Key, Keyring};
+    use std::time::UNIX_EPOCH;
+    let key = Key::new(KeyId::new(1), [7; 32]).with_not_before(UNIX_EPOCH);
+    let text = Keyring::new([key.clone()]).unwrap().to_text();
+    assert!(text.ends_with(".nb0"), "{}", &*text);
+    let back = Keyring::from_text(&text).unwrap();
+    assert_eq!(back.keys().next().unwrap().not_before(), Some(UNIX_EPOCH));
+    let padded = format!("{}0", &*text);
+    assert!(matches!(
+        Keyring::from_text(&padded).unwrap_err(),
+        Error::InvalidKeyring {
+            reason: "a date is not canonical decimal Unix seconds",
+            ..
+        }
+    ));
+}
