@@ -111,3 +111,16 @@ fn a_date_of_zero_is_canonical() {
         }
     ));
 }
+
+/// Kills `||` to `&&` at columns 61 and 73 of the trim in `parse` (src/keyring/text.rs:79):
+/// every one of newline, carriage return, space and tab around the text is forgiven.
+#[test]
+fn blanks_of_each_kind_around_a_keyring_text_are_trimmed() {
+    use sealed_session::{Key, Keyring};
+    let ring = Keyring::new([Key::new(KeyId::new(1), [7; 32])]).unwrap();
+    let text = ring.to_text();
+    for blank in ["\n", "\r", " ", "\t"] {
+        let padded = format!("{blank}{}{blank}", &*text);
+        assert_eq!(Keyring::from_text(&padded).unwrap(), ring, "{blank:?}");
+    }
+}

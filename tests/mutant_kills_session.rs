@@ -39,3 +39,19 @@ fn a_fresh_seal_is_not_due_for_a_reseal() {
     assert!(!sealed.metadata().reseal_due());
     assert_eq!(sealed.metadata().reseal_reason(), None);
 }
+
+/// Kills `<impl IntoIterator for SealedCookies>::into_iter` replaced with `Default::default()`
+/// (line 539): the iterator yields the `Set-Cookie` lines.
+#[test]
+fn sealed_cookies_iterate_over_their_lines() {
+    use sealed_session::{Codec, Key, KeyId, Keyring, RequestCookies};
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+    let keyring = Keyring::new([Key::new(KeyId::new(1), [0x11; 32])]).unwrap();
+    let codec: Codec<Vec<u8>> = Codec::builder(keyring).build().unwrap();
+    let sealed = codec
+        .seal(&vec![7; 3_500], None, &RequestCookies::new(), now)
+        .unwrap();
+    let lines = sealed.headers().to_vec();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(sealed.into_iter().collect::<Vec<_>>(), lines);
+}
