@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{at, now, ring};
-use sealed_session::{Codec, CookieAttributes, Error, Mode, RandomSource, RequestCookies, SameSite};
+use sealed_session::{
+    Codec, CookieAttributes, Error, Mode, RandomSource, RequestCookies, SameSite,
+};
 
 /// Counts the draws; each fills with a fixed pattern.
 #[derive(Default)]

@@ -27,14 +27,20 @@ fn a_codec_shows_its_configuration_schemas_and_keyring_without_secrets() {
         .build()
         .unwrap();
     let shown = format!("{codec:?}");
-    assert!(shown.starts_with("Codec { cookie_name: \"__Host-session\", "), "{shown}");
+    assert!(
+        shown.starts_with("Codec { cookie_name: \"__Host-session\", "),
+        "{shown}"
+    );
     assert!(
         shown.contains(
             ", schemas: Schemas { current: 3, older: [2], sealing_older_until: Some((2, 1800000060)) }, "
         ),
         "{shown}"
     );
-    assert!(shown.contains(&format!(", keyring: {KEYRING}, ..")), "{shown}");
+    assert!(
+        shown.contains(&format!(", keyring: {KEYRING}, ..")),
+        "{shown}"
+    );
     assert_eq!(format!("{:?}", ring()), KEYRING);
 }
 

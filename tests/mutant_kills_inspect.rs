@@ -21,7 +21,10 @@ fn cookies_up_to_the_budget_are_inspected_and_beyond_are_too_large() {
     let at = inspect(MAX_TOTAL_BYTES - 2);
     assert!(matches!(at, Err(Error::Malformed { .. })), "{at:?}");
     assert!(too_large(inspect(MAX_TOTAL_BYTES - 1), MAX_TOTAL_BYTES + 1));
-    assert!(too_large(inspect(MAX_TOTAL_BYTES + 98), MAX_TOTAL_BYTES + 100));
+    assert!(too_large(
+        inspect(MAX_TOTAL_BYTES + 98),
+        MAX_TOTAL_BYTES + 100
+    ));
 }
 
 /// Kills `>` to `==` and to `<` in `token.len() > MAX_TOTAL_BYTES` in `Inspection::of_token`

@@ -36,7 +36,11 @@ fn reload_errors_say_what_failed_and_chain_their_cause() {
         Error::NoSealingKey.to_string()
     );
     let large = ReloadError::TooLarge { limit: 9 };
-    assert!(large.to_string().starts_with("the keyring file holds more than 9 bytes"));
+    assert!(
+        large
+            .to_string()
+            .starts_with("the keyring file holds more than 9 bytes")
+    );
     assert!(large.source().is_none());
 }
 

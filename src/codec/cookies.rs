@@ -249,7 +249,10 @@ mod mutant_kills {
         let slots = codec.collect(&request, |name, value| others.push((name, value)));
         assert_eq!(others, [("flash", "x")]);
         assert!(slots.has_head());
-        let opened = codec.open_collected(&slots, now).unwrap().expect("a session");
+        let opened = codec
+            .open_collected(&slots, now)
+            .unwrap()
+            .expect("a session");
         assert_eq!(opened.session, 7);
     }
 }

@@ -49,9 +49,8 @@ mod mutant_kills {
         let now = 1_800_000_000;
         let ring = Keyring::new([
             Key::new(KeyId::new(1), [0x11; 32]),
-            Key::new(KeyId::new(2), [0x22; 32]).with_not_before(
-                std::time::UNIX_EPOCH + std::time::Duration::from_secs(now - 10),
-            ),
+            Key::new(KeyId::new(2), [0x22; 32])
+                .with_not_before(std::time::UNIX_EPOCH + std::time::Duration::from_secs(now - 10)),
         ])
         .unwrap();
         let (id, tag) = ring.csrf_sign(b"form", now).expect("a primary");

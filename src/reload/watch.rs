@@ -277,8 +277,18 @@ mod mutant_kills {
         let lines = logged(|| {
             log(&file, Err(refused()), false, &mut last);
             log(&file, Err(refused()), false, &mut last);
-            log(&file, Err(ReloadError::TooLarge { limit: 9 }), false, &mut last);
-            log(&file, Err(ReloadError::TooLarge { limit: 9 }), true, &mut last);
+            log(
+                &file,
+                Err(ReloadError::TooLarge { limit: 9 }),
+                false,
+                &mut last,
+            );
+            log(
+                &file,
+                Err(ReloadError::TooLarge { limit: 9 }),
+                true,
+                &mut last,
+            );
         });
         assert_eq!(lines.len(), 3, "{lines:?}");
         assert!(lines[0].contains("keys_in_use=[00000001]"), "{lines:?}");
@@ -297,7 +307,10 @@ mod mutant_kills {
         });
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].contains("ERROR"), "{lines:?}");
-        assert!(lines[0].contains("keyring file refused; the keyring in use stays"), "{lines:?}");
+        assert!(
+            lines[0].contains("keyring file refused; the keyring in use stays"),
+            "{lines:?}"
+        );
         assert!(lines[1].contains("WARN"), "{lines:?}");
         assert!(lines[1].contains("keyring file not read"), "{lines:?}");
     }
