@@ -124,3 +124,29 @@ fn blanks_of_each_kind_around_a_keyring_text_are_trimmed() {
         assert_eq!(Keyring::from_text(&padded).unwrap(), ring, "{blank:?}");
     }
 }
+
+/// Kills deleting the match arm `"nb" | "na"` (src/keyring/text.rs:127) and the guard
+/// `key.not_after.is_none()` replaced with `true` (line 126): a date given twice, or `nb`
+/// after `na`, is refused as such (the mutants call it an unknown field, or keep the last
+/// `na`).
+#[test]
+fn each_date_appears_once_and_nb_before_na() {
+    use sealed_session::{Error, Key, Keyring};
+    let text = Keyring::new([Key::new(KeyId::new(1), [7; 32])])
+        .unwrap()
+        .to_text();
+    assert!(Keyring::from_text(&format!("{}.nb5.na9", &*text)).is_ok());
+    for dates in [".na5.na9", ".nb5.nb9", ".na9.nb5", ".nb5.na9.na10"] {
+        let err = Keyring::from_text(&format!("{}{dates}", &*text)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidKeyring {
+                    reason: "dates must appear once each, nb before na",
+                    ..
+                }
+            ),
+            "{dates}: {err:?}"
+        );
+    }
+}
