@@ -2,13 +2,14 @@
 # Mutation testing of the core (MUTANTS.md): cargo-mutants over src/ outside the adapters and
 # the CLI (.cargo/mutants.toml), in pieces of a few mutants each so that a long run can be
 # paused, resumed and shared with other work. Not run in CI: one mutant costs a build and a
-# test run (a minute or more), and the core has about 1,100.
+# test run (5 to 15 s on a shared 2-core machine with FAST=1), and the core has about 1,200.
 #
 #   scripts/mutants.sh run [FILE...]   run the mutants of FILE (default: every core file, most
 #                                      important first), piece by piece; a piece whose outcomes
 #                                      exist is skipped, so rerunning resumes
 #   scripts/mutants.sh survivors       rerun every mutant a quick piece missed under the full
-#                                      test selection of .cargo/mutants.toml
+#                                      test selection of .cargo/mutants.toml (but those named
+#                                      in scripts/mutants_equivalent.txt or _not_built.txt)
 #   scripts/mutants.sh recheck         the same under the quick selection (after new tests)
 #   scripts/mutants.sh gated           the mutants of core code compiled only for the adapters,
 #                                      with the axum feature and the axum layer's tests
@@ -16,10 +17,13 @@
 #
 # Environment: QUICK=1 (default) tests each mutant first with a faster selection (no
 # tests/tamper.rs, no slow known-answer loops) and reruns only what that misses with the full
-# selection; QUICK=0 uses the full selection throughout. PER=N mutants per piece (default 20; changing it reruns everything, the pieces being named k-of-n).
-# WRAP="nice -n 19" prefixes every cargo-mutants call (e.g. with a lock of a shared machine).
-# MUTANTS_OUT (default target/mutants-out) keeps every piece's mutants.out. EXCLUDE_RE (a
-# regex over mutant names) leaves out of `survivors` those already shown equivalent.
+# selection; QUICK=0 uses the full selection throughout. PER=N mutants per piece (default 20;
+# another value reruns everything, the pieces being named k-of-n). WRAP="nice -n 19" (default)
+# prefixes every cargo-mutants call. FAST=1 (default): no debug info, mold if installed.
+# MUTANTS_OUT (default target/mutants-out) keeps every piece's mutants.out; MUTANTS_TARGET_DIR
+# (default target/mutants) is the build directory, one per concurrent run, used by nothing
+# else meanwhile (MUTANTS.md says why). EXCLUDE_RE (a regex over mutant names) leaves more
+# mutants out of `survivors` and `recheck`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
