@@ -13,6 +13,8 @@
 #   scripts/mutants.sh recheck         the same under the quick selection (after new tests)
 #   scripts/mutants.sh gated           the mutants of core code compiled only for the adapters,
 #                                      with the axum feature and the axum layer's tests
+#   scripts/mutants.sh equivalents     the mutants of scripts/mutants_equivalent.txt under the
+#                                      full selection (none should be caught)
 #   scripts/mutants.sh report          counts per file and the list of survivors
 #
 # Environment: QUICK=1 (default) tests each mutant first with a faster selection (no
@@ -176,6 +178,16 @@ case "${1:-run}" in
     for a in "${GATED_TESTS[@]}"; do args+=("--cargo-arg=$a"); done
     echo "== core code built only for the adapters ($(date -u +%H:%M:%S))"
     "${WRAP[@]}" cargo mutants "${args[@]}" </dev/null || [ $? -le 3 ]
+    ;;
+  equivalents)
+    # The mutants declared equivalent, under the full selection: any caught here is not.
+    re=$(grep -v '^#' scripts/mutants_equivalent.txt | python3 -c '
+import re, sys
+names = [l.rstrip("\n") for l in sys.stdin if l.strip()]
+print("^(" + "|".join(re.sub(r"([\\.+*?()|\[\]{}^$#&\-~])", r"\\\1", n) for n in names) + ")$")')
+    echo "== the equivalent mutants under the full selection ($(date -u +%H:%M:%S))"
+    "${WRAP[@]}" cargo mutants -F "$re" -j 1 --baseline skip --timeout 400 --build-timeout 900 \
+      --no-shuffle -o "$OUT/full-equivalents" </dev/null || [ $? -le 3 ]
     ;;
   report)
     python3 scripts/mutants_report.py "$OUT"
