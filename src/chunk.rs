@@ -454,3 +454,41 @@ mod tests {
         assert!(plan(3, "s", 4, 9).is_err());
     }
 }
+
+/// Tests that kill mutants the suite above let live (MUTANTS.md).
+#[cfg(test)]
+mod mutant_kills {
+    use super::*;
+
+    /// Kills `ChunkSet::is_empty -> true` (line 63): only the adapters' flash cookie asks
+    /// (`src/adapters/session/flash.rs`), whose tests are not in the core's selection.
+    #[test]
+    fn a_held_chunk_set_is_not_empty() {
+        let held = Slots::collect(&RequestCookies::from_header("s.3=x"), "s").held();
+        assert!(!held.is_empty());
+        assert!(!ChunkSet(1).is_empty());
+    }
+
+    /// Kills the three mutants of `base.len() + 1 + whole` in the `piece_max == 0` branch of
+    /// `plan` (line 314): the codec's builder keeps every configuration out of that branch
+    /// (64 bytes of value room at least), so only `plan` itself can be asked.
+    #[test]
+    fn an_overflow_without_room_for_a_frame_reports_the_whole_value() {
+        // 3 bytes encode to 4 characters: "s=" + 4 = 6 needed; 9 - ("s.15=" + 4) leaves none.
+        assert_eq!(
+            plan(3, "s", 4, 9),
+            Err(Overflow {
+                needed: 6,
+                capacity: 0
+            })
+        );
+        // "sess=" + 4 = 9; the mutants give 7 (`-`), 8 (`*` at 32) and 20 (`*` at 36).
+        assert_eq!(
+            plan(3, "sess", 4, 12),
+            Err(Overflow {
+                needed: 9,
+                capacity: 0
+            })
+        );
+    }
+}

@@ -223,3 +223,36 @@ impl<T: DeserializeOwned> Codec<T> {
             .transpose()
     }
 }
+
+/// Tests that kill mutants the rest of the suite lets live (MUTANTS.md): `collect` and
+/// `open_collected` serve only the adapters' layers, whose tests are not in the core's
+/// selection.
+#[cfg(test)]
+mod mutant_kills {
+    use std::time::{Duration, SystemTime};
+
+    use crate::keyring::{Key, KeyId, Keyring};
+    use crate::{Codec, RequestCookies};
+
+    /// Kills `Codec::collect -> Slots<'a>` replaced with `Default::default()` (line 212) and
+    /// `Codec::open_collected` replaced with `Ok(None)` (line 221).
+    #[test]
+    fn collected_cookies_open_and_the_others_are_handed_on() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let keyring = Keyring::new([Key::new(KeyId::new(1), [0x11; 32])]).unwrap();
+        let codec = Codec::<u32>::builder(keyring).build().unwrap();
+        let sealed = codec.seal(&7, None, &RequestCookies::new(), now).unwrap();
+        let pair = sealed.headers()[0].split(';').next().unwrap();
+        let header = format!("flash=x; {pair}");
+        let request = RequestCookies::from_header(&header);
+        let mut others = Vec::new();
+        let slots = codec.collect(&request, |name, value| others.push((name, value)));
+        assert_eq!(others, [("flash", "x")]);
+        assert!(slots.has_head());
+        let opened = codec
+            .open_collected(&slots, now)
+            .unwrap()
+            .expect("a session");
+        assert_eq!(opened.session, 7);
+    }
+}

@@ -33,3 +33,33 @@ impl Keyring {
             .map(|e| &*e.cipher)
     }
 }
+
+/// Tests that kill mutants the rest of the suite lets live (MUTANTS.md): the CSRF tags serve
+/// only the adapters' layers, whose tests are not in the core's selection.
+#[cfg(test)]
+mod mutant_kills {
+    use crate::keyring::{Key, KeyId, Keyring};
+
+    /// Kills `Keyring::csrf_sign` replaced with `None` (line 10), `Keyring::csrf_verify`
+    /// replaced with `true` (line 18), and in src/crypto.rs `KeyCipher::csrf_tag` replaced
+    /// with `[0; MAC_TAG_LEN]` and `[1; MAC_TAG_LEN]` (line 124) and `KeyCipher::csrf_verify`
+    /// replaced with `true` and `false` (line 129).
+    #[test]
+    fn csrf_tags_are_the_primary_keys_and_verify_only_for_their_data() {
+        let now = 1_800_000_000;
+        let ring = Keyring::new([
+            Key::new(KeyId::new(1), [0x11; 32]),
+            Key::new(KeyId::new(2), [0x22; 32])
+                .with_not_before(std::time::UNIX_EPOCH + std::time::Duration::from_secs(now - 10)),
+        ])
+        .unwrap();
+        let (id, tag) = ring.csrf_sign(b"form", now).expect("a primary");
+        assert_eq!(id, KeyId::new(2));
+        assert!(tag != [0; 32] && tag != [1; 32]);
+        assert_ne!(ring.csrf_sign(b"other", now).unwrap().1, tag);
+        assert!(ring.csrf_verify(id, b"form", &tag, now));
+        assert!(!ring.csrf_verify(id, b"other", &tag, now));
+        assert!(!ring.csrf_verify(KeyId::new(1), b"form", &tag, now));
+        assert!(!ring.csrf_verify(KeyId::new(3), b"form", &tag, now));
+    }
+}

@@ -195,3 +195,123 @@ async fn next_hangup(hangups: &mut Hangups) {
 async fn next_hangup(_: &mut Hangups) {
     std::future::pending().await
 }
+
+/// Tests that kill mutants the rest of the suite lets live (MUTANTS.md): what `log` writes, read
+/// back from a captured subscriber. tests/reload_watch.rs waits for a few of these lines but
+/// does not read their fields.
+#[cfg(test)]
+mod mutant_kills {
+    use std::io;
+    use std::path::Path;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::{Codec, Error, Key, Keyring};
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The lines `run` logs, one per event.
+    fn logged(run: impl FnOnce()) -> Vec<String> {
+        let capture = Capture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        tracing::subscriber::with_default(subscriber, run);
+        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+
+    /// A watch of a file that does not exist, over a codec whose keyring holds key 1.
+    fn file() -> KeyringFile {
+        let keyring = Keyring::new([Key::new(KeyId::new(1), [0x11; 32])]).unwrap();
+        let codec = Codec::<u32>::builder(keyring).build().unwrap();
+        KeyringFile::new(&codec, Path::new("/nonexistent/sealed-session/keyring"))
+    }
+
+    fn refused() -> ReloadError {
+        ReloadError::Rejected(Error::NoSealingKey)
+    }
+
+    /// Kills `delete !` at lines 117 and 122 (added and removed computed from the wrong side)
+    /// and `ids -> String` replaced with `String::new()` and with `"xyzzy".into()` (line 157).
+    #[test]
+    fn a_replacement_logs_the_keys_added_and_removed() {
+        let (one, two, three) = (KeyId::new(1), KeyId::new(2), KeyId::new(3));
+        let replaced = Reloaded::Replaced {
+            before: vec![one, two],
+            after: vec![two, three],
+            primary: Some(three),
+        };
+        let lines = logged(|| log(&file(), Ok(replaced), false, &mut None));
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains(
+                "keys=[00000002,00000003] primary=00000003 added=[00000003] removed=[00000001]"
+            ),
+            "{lines:?}"
+        );
+    }
+
+    /// Kills `delete !` at line 135 and `&&` to `||` at line 135 (a failure logged again, or a
+    /// forced one not), `==` to `!=` at line 135, and `KeyringFile::in_use -> Vec<KeyId>`
+    /// replaced with `vec![]` and `vec![Default::default()]` (src/reload/mod.rs:312): the keys
+    /// in use are in the line.
+    #[test]
+    fn a_failure_is_logged_once_until_it_changes_or_is_forced() {
+        let file = file();
+        let mut last = None;
+        let lines = logged(|| {
+            log(&file, Err(refused()), false, &mut last);
+            log(&file, Err(refused()), false, &mut last);
+            log(
+                &file,
+                Err(ReloadError::TooLarge { limit: 9 }),
+                false,
+                &mut last,
+            );
+            log(
+                &file,
+                Err(ReloadError::TooLarge { limit: 9 }),
+                true,
+                &mut last,
+            );
+        });
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].contains("keys_in_use=[00000001]"), "{lines:?}");
+        assert!(lines[1].contains("more than 9 bytes"), "{lines:?}");
+        assert!(lines[2].contains("more than 9 bytes"), "{lines:?}");
+    }
+
+    /// Kills deleting the match arm `ReloadError::Rejected(why)` (line 140): a refused file is
+    /// an error with the refusal, an unreadable one a warning.
+    #[test]
+    fn a_refused_file_is_an_error_and_an_unreadable_one_a_warning() {
+        let lines = logged(|| {
+            log(&file(), Err(refused()), false, &mut None);
+            let gone = io::Error::new(io::ErrorKind::NotFound, "gone");
+            log(&file(), Err(ReloadError::Read(gone)), false, &mut None);
+        });
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains("ERROR"), "{lines:?}");
+        assert!(
+            lines[0].contains("keyring file refused; the keyring in use stays"),
+            "{lines:?}"
+        );
+        assert!(lines[1].contains("WARN"), "{lines:?}");
+        assert!(lines[1].contains("keyring file not read"), "{lines:?}");
+    }
+}
