@@ -250,14 +250,19 @@ pub fn a_revoked_session_is_no_session_and_its_cookies_are_deleted<F: Frontend>(
     assert_eq!(laptop.send("GET", "/read").body, "1");
 }
 
-pub fn signing_out_everywhere_refuses_every_earlier_session_of_the_subject<F: Frontend>() {
-    let clock = ManualClock::new(t0());
-    // Every counter session belongs to one user here.
-    let rule = Arc::new(ValidAfter::new(
+/// A "valid after" rule under which every counter session belongs to one user, alice.
+pub fn alice_everywhere() -> Arc<ValidAfter<Counter>> {
+    Arc::new(ValidAfter::new(
         |_: &Counter| Some("alice".to_owned()),
         Duration::from_secs(86400),
         100,
-    ));
+    ))
+}
+
+pub fn signing_out_everywhere_refuses_every_earlier_session_of_the_subject<F: Frontend>() {
+    let clock = ManualClock::new(t0());
+    // Every counter session belongs to one user here.
+    let rule = alice_everywhere();
     let mut laptop = Browser::<F>::revoking(&clock, rule.clone());
     let mut phone = Browser::<F>::revoking(&clock, rule.clone());
     laptop.send("POST", "/incr");

@@ -7,11 +7,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use sealed_session::testing::CookieJar;
-use sealed_session::{Clock, ManualClock, MemoryStore, StoreKey, ValidAfter};
+use sealed_session::{Clock, ManualClock, MemoryStore, StoreKey};
 
 use super::{
-    Counter, FaultyStore, Frontend, REFERENCE, SESSION, StoredBrowser, memory, small_budget_codec,
-    t0,
+    FaultyStore, Frontend, REFERENCE, SESSION, StoredBrowser, alice_everywhere, memory,
+    small_budget_codec, t0,
 };
 
 pub fn a_session_that_fits_stays_in_cookies_and_never_touches_the_store<F: Frontend>() {
@@ -228,11 +228,7 @@ pub fn a_swapped_or_altered_entry_opens_as_no_session<F: Frontend>() {
 pub fn a_revoked_stored_session_is_no_session<F: Frontend>() {
     let clock = ManualClock::new(t0());
     let store = memory(&clock);
-    let rule = Arc::new(ValidAfter::new(
-        |_: &Counter| Some("alice".to_owned()),
-        Duration::from_secs(86400),
-        100,
-    ));
+    let rule = alice_everywhere();
     let app = F::storing(
         small_budget_codec(),
         clock.clone(),
@@ -267,11 +263,7 @@ pub fn a_revoked_stored_session_is_no_session<F: Frontend>() {
 
 pub fn a_layer_with_a_store_still_revokes_sessions_in_cookies<F: Frontend>() {
     let clock = ManualClock::new(t0());
-    let rule = Arc::new(ValidAfter::new(
-        |_: &Counter| Some("alice".to_owned()),
-        Duration::from_secs(86400),
-        100,
-    ));
+    let rule = alice_everywhere();
     let app = F::storing(
         small_budget_codec(),
         clock.clone(),

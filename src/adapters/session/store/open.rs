@@ -33,6 +33,11 @@ pub(crate) struct StoreCodecs<T> {
 }
 
 impl<T> StoreCodecs<T> {
+    /// The `Set-Cookie` line that deletes the reference cookie (it is never chunked).
+    pub(super) fn reference_deletion(&self) -> Vec<String> {
+        self.reference.clear(&RequestCookies::new())
+    }
+
     pub(crate) fn new(
         session: &Codec<T>,
         store: Arc<dyn SessionStore>,
@@ -98,7 +103,7 @@ impl<T> State<T> {
                         stored.keep_reference = true;
                     }
                     Some(inline) if inline.sealed_at() >= reference.metadata.sealed_at() => {
-                        stored.lines = codecs.reference.clear(&RequestCookies::new());
+                        stored.lines = codecs.reference_deletion();
                         stored.ops.retire = stored.source.take();
                     }
                     _ if self.value.is_some() || inline_dead => {
@@ -120,7 +125,7 @@ impl<T> State<T> {
             }
             Err(e) => {
                 if e.cookies_are_dead() {
-                    stored.lines = codecs.reference.clear(&RequestCookies::new());
+                    stored.lines = codecs.reference_deletion();
                 } else {
                     // Another node may read it: no write of this one deletes it.
                     stored.keep_reference = true;
@@ -146,37 +151,31 @@ impl<T: DeserializeOwned + 'static> Session<T> {
                 Some((found, Arc::clone(&stored.codecs), now))
             })
         };
-        let Some(((key, digest, metadata), codecs, now)) = pending else {
-            // A session in cookies (or none): the hook still has its say.
-            if let Some(revocation) = revocation {
-                self.apply_revocation(revocation);
-            }
-            return;
-        };
-        let loaded = codecs.store.load(&key).await;
-        #[cfg(feature = "metrics")]
-        crate::adapters::metrics::store_call(
-            "load",
-            match &loaded {
-                Ok(Some(_)) => "ok",
-                Ok(None) => "missing",
-                Err(_) => "error",
-            },
-        );
-        let outcome = match loaded {
-            Err(e) => Err(Error::from(e)),
-            Ok(None) => Err(Error::StoreEntryMissing),
-            Ok(Some(entry)) => open_entry(&codecs, &entry, &digest, &metadata, now),
-        };
-        {
+        // A session in cookies (or none) has nothing to load; the hook has its say either way.
+        if let Some(((key, digest, metadata), codecs, now)) = pending {
+            let loaded = codecs.store.load(&key).await;
+            #[cfg(feature = "metrics")]
+            crate::adapters::metrics::store_call(
+                "load",
+                match &loaded {
+                    Ok(Some(_)) => "ok",
+                    Ok(None) => "missing",
+                    Err(_) => "error",
+                },
+            );
+            let outcome = match loaded {
+                Err(e) => Err(Error::from(e)),
+                Ok(None) => Err(Error::StoreEntryMissing),
+                Ok(Some(entry)) => open_entry(&codecs, &entry, &digest, &metadata, now),
+            };
             let mut state = self.lock();
             match outcome {
                 Ok(value) => {
                     state.value = Some(value);
                     state.metadata = Some(metadata);
                 }
-                // Gone (expired, signed out, lost): no session. The reference is not deleted: a
-                // request that arrives late with an old reference must not delete the newer
+                // Gone (expired, signed out, lost): no session. The reference is not deleted:
+                // a request that arrives late with an old reference must not delete the newer
                 // one the browser may hold by now; a write replaces it anyway.
                 Err(Error::StoreEntryMissing) => {
                     state.write = Write::Cleared(Vec::new());
@@ -185,7 +184,7 @@ impl<T: DeserializeOwned + 'static> Session<T> {
                 Err(e) => {
                     if e.cookies_are_dead() {
                         // Altered or swapped: no node will open it, the reference goes.
-                        let mut lines = codecs.reference.clear(&RequestCookies::new());
+                        let mut lines = codecs.reference_deletion();
                         if let Some(stored) = state.stored.as_mut() {
                             lines.append(&mut stored.lines);
                         }

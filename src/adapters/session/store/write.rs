@@ -65,7 +65,7 @@ impl<T> Stored<T> {
     fn reference_deletion(&self) -> Vec<String> {
         match self.keep_reference {
             true => Vec::new(),
-            false => self.codecs.reference.clear(&RequestCookies::new()),
+            false => self.codecs.reference_deletion(),
         }
     }
 
